@@ -1,0 +1,160 @@
+# Copyright (c) semihand_mmpose authors. All rights reserved.
+"""The two synthetic domains: clean "rendered" hands and "real-like" ones.
+
+The source domain plays RHD: plain backgrounds, flat light, one skin-tone family, no corruption. The
+target domain plays STB / Dexter+Object: cluttered and textured backgrounds with skin-coloured
+distractors, other skin tones, coloured and directional light, occluding objects, sensor noise, blur
+and JPEG compression, and a shifted distribution of poses and viewpoints. Everything a domain does is
+in its :class:`DomainStyle`, so the gap is explicit and each part of it can be turned off.
+"""
+from dataclasses import dataclass, field
+from typing import Tuple
+
+import cv2
+import numpy as np
+
+from .hand_sampler import PoseDistribution
+
+
+@dataclass(frozen=True)
+class DomainStyle:
+    """How a domain's images are made.
+
+    Args:
+        poses (PoseDistribution): Hand shapes, articulation and viewpoints.
+        skin_tones (tuple): Base skin colours (BGR) to pick from.
+        skin_jitter (float): Per-channel jitter of the skin colour.
+        shading (tuple): Capsule layer brightness, outermost first.
+        clutter (int): Largest number of background shapes (0: a plain background).
+        skin_distractors (float): Probability that a background shape is skin-coloured.
+        texture (float): Amplitude of the background's low-frequency texture.
+        colour_cast (float): Largest per-channel gain change of the light.
+        occluder_prob (float): Probability of an object in front of the hand.
+        noise (tuple): Range of the sensor noise's standard deviation (grey levels).
+        blur (tuple): Range of the Gaussian blur's sigma (pixels).
+        jpeg_quality (tuple): Range of JPEG quality; ``(100, 100)`` is lossless.
+    """
+    poses: PoseDistribution = field(default_factory=PoseDistribution)
+    skin_tones: Tuple[Tuple[float, float, float], ...] = ((150., 180., 225.),)
+    skin_jitter: float = 8.0
+    shading: Tuple[float, ...] = (0.9, 0.96, 1.0)
+    clutter: int = 0
+    skin_distractors: float = 0.0
+    texture: float = 0.0
+    colour_cast: float = 0.0
+    occluder_prob: float = 0.0
+    noise: Tuple[float, float] = (0.0, 0.0)
+    blur: Tuple[float, float] = (0.0, 0.0)
+    jpeg_quality: Tuple[int, int] = (100, 100)
+
+
+SOURCE = DomainStyle()
+
+TARGET = DomainStyle(
+    poses=PoseDistribution(
+        curl=(0.15, 0.95), curl_jitter=0.18, abduction=0.8, yaw=(-110.0, 110.0),
+        pitch=(-55.0, 55.0), roll=(-100.0, 100.0), scale=(0.8, 1.2), extent_px=(0.45, 0.75),
+        focal=(0.9, 1.6), offset=0.1),
+    skin_tones=((60., 85., 120.), (95., 130., 175.), (130., 160., 205.), (160., 185., 220.),
+                (120., 140., 190.)),
+    skin_jitter=18.0,
+    shading=(0.6, 0.82, 1.0),
+    clutter=14,
+    skin_distractors=0.35,
+    texture=45.0,
+    colour_cast=0.25,
+    occluder_prob=0.45,
+    noise=(3.0, 10.0),
+    blur=(0.0, 1.3),
+    jpeg_quality=(35, 85),
+)
+
+DOMAINS = dict(source=SOURCE, target=TARGET)
+
+
+def skin_colour(rng: np.random.Generator, style: DomainStyle) -> np.ndarray:
+    """A skin colour (BGR) of the domain."""
+    tone = np.asarray(style.skin_tones[rng.integers(len(style.skin_tones))])
+    return np.clip(tone + rng.normal(0.0, style.skin_jitter, 3), 20, 250)
+
+
+def light_direction(rng: np.random.Generator, style: DomainStyle) -> np.ndarray:
+    """A unit light direction in the camera frame; flat domains light from the camera."""
+    if style.colour_cast == 0.0:
+        return np.array([0.0, 0.0, -1.0])
+    d = rng.normal(0.0, 1.0, 3) + np.array([0.0, 0.0, -1.5])
+    return d / np.linalg.norm(d)
+
+
+def background(rng: np.random.Generator, style: DomainStyle, size: int) -> np.ndarray:
+    """The background image (BGR uint8, size x size)."""
+    base = rng.uniform(40, 220, 3)
+    img = np.empty((size, size, 3), np.float32)
+    img[:] = base
+    if style.texture > 0:
+        coarse = rng.normal(0.0, style.texture, (6, 6, 3)).astype(np.float32)
+        img += cv2.resize(coarse, (size, size), interpolation=cv2.INTER_CUBIC)
+        fine = rng.standard_normal((size // 4, size // 4, 3), dtype=np.float32)
+        fine *= np.float32(style.texture * 0.3)
+        img += cv2.resize(fine, (size, size), interpolation=cv2.INTER_LINEAR)
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    for _ in range(rng.integers(0, style.clutter + 1)):
+        _draw_shape(img, rng, style, size)
+    return img
+
+
+def _draw_shape(img: np.ndarray, rng: np.random.Generator, style: DomainStyle, size: int) -> None:
+    if rng.random() < style.skin_distractors:
+        colour = tuple(float(c) for c in skin_colour(rng, style))
+    else:
+        colour = tuple(float(c) for c in rng.uniform(0, 255, 3))
+    x, y = rng.uniform(-0.1, 1.1, 2) * size
+    r = rng.uniform(0.04, 0.3) * size
+    kind = rng.integers(3)
+    if kind == 0:
+        cv2.ellipse(img, (int(x), int(y)), (int(r), int(r * rng.uniform(0.3, 1.0))),
+                    float(rng.uniform(0, 180)), 0, 360, colour, -1, cv2.LINE_AA)
+    elif kind == 1:
+        box = cv2.boxPoints(((x, y), (r * 2, r * rng.uniform(0.2, 1.2)), rng.uniform(0, 180)))
+        cv2.fillConvexPoly(img, box.astype(np.int32), colour, cv2.LINE_AA)
+    else:
+        x2, y2 = rng.uniform(0, 1, 2) * size
+        cv2.line(img, (int(x), int(y)), (int(x2), int(y2)), colour,
+                 int(rng.integers(1, max(2, size // 16))), cv2.LINE_AA)
+
+
+def add_occluder(img: np.ndarray, part_ids: np.ndarray, rng: np.random.Generator,
+                 style: DomainStyle, uv: np.ndarray) -> None:
+    """Maybe put an object in front of the hand; it hides the hand's pixels under it (in place)."""
+    if rng.random() >= style.occluder_prob:
+        return
+    size = img.shape[0]
+    anchor = uv[rng.integers(len(uv))] + rng.normal(0.0, 0.08 * size, 2)
+    occ = np.zeros(part_ids.shape, np.uint8)
+    axes = (int(rng.uniform(0.06, 0.16) * size), int(rng.uniform(0.04, 0.12) * size))
+    cv2.ellipse(occ, (int(anchor[0]), int(anchor[1])), axes, float(rng.uniform(0, 180)), 0, 360,
+                1, -1, cv2.LINE_8)
+    colour = rng.uniform(0, 255, 3).astype(np.float32)
+    shade = (0.75 + 0.25 * rng.random((size, size, 1))).astype(np.float32)
+    covered = occ.astype(bool)
+    img[covered] = np.clip(colour * shade[covered], 0, 255).astype(np.uint8)
+    part_ids[covered] = 0
+
+
+def corrupt(img: np.ndarray, rng: np.random.Generator, style: DomainStyle) -> np.ndarray:
+    """Colour cast, blur, sensor noise and JPEG compression, as the style says."""
+    out = img.astype(np.float32)
+    if style.colour_cast > 0:
+        out *= 1.0 + rng.uniform(-style.colour_cast, style.colour_cast, 3).astype(np.float32)
+    if style.blur[1] > 0:
+        sigma = rng.uniform(*style.blur)
+        if sigma > 0.3:
+            out = cv2.GaussianBlur(out, (0, 0), sigma)
+    if style.noise[1] > 0:
+        out += rng.standard_normal(out.shape, dtype=np.float32) * np.float32(rng.uniform(*style.noise))
+    out = np.clip(out, 0, 255).astype(np.uint8)
+    quality = int(rng.integers(style.jpeg_quality[0], style.jpeg_quality[1] + 1))
+    if quality < 100:
+        ok, buf = cv2.imencode('.jpg', out, [cv2.IMWRITE_JPEG_QUALITY, quality])
+        out = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    return out

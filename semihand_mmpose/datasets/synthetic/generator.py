@@ -1,0 +1,162 @@
+# Copyright (c) semihand_mmpose authors. All rights reserved.
+"""Generate labelled synthetic hand images and write them as a COCO-style 3D hand split.
+
+Each sample depends only on ``(seed, domain, index)``, so a split is the same whatever the number of
+worker processes. A split is written to a temporary folder and renamed into place when complete, so a
+reader never sees half of one.
+"""
+import json
+import os
+import os.path as osp
+import shutil
+import tempfile
+from typing import Dict, List, Optional, Tuple
+
+import cv2
+import numpy as np
+from mmengine.utils import track_parallel_progress
+
+from . import domains, hand_sampler, renderer
+
+#: Bump when the generator's output changes, so stale caches are not reused.
+GENERATOR_VERSION = 1
+_DOMAIN_IDS = dict(source=0, target=1)
+ANNOTATION_FILE = 'annotations.json'
+
+
+def keypoint_bbox(uv: np.ndarray, image_size: Tuple[int, int], margin: float = 0.1) -> List[float]:
+    """A box (x, y, w, h) around 2D keypoints, grown by ``margin`` of its larger side, clipped.
+
+    Args:
+        uv (np.ndarray): Keypoints (N, 2) in pixels.
+        image_size (tuple): ``(width, height)`` of the image.
+        margin (float): Fraction of the box's larger side added on each side.
+
+    Returns:
+        list: ``[x, y, w, h]``.
+    """
+    lo, hi = uv.min(0), uv.max(0)
+    pad = margin * float((hi - lo).max())
+    lo = np.maximum(lo - pad, 0.0)
+    hi = np.minimum(hi + pad, np.asarray(image_size, np.float64) - 1.0)
+    return [float(lo[0]), float(lo[1]), float(hi[0] - lo[0]), float(hi[1] - lo[1])]
+
+
+def generate_sample(domain: str, seed: int, index: int,
+                    image_size: int = 128) -> Dict[str, np.ndarray]:
+    """Make one labelled image.
+
+    Args:
+        domain (str): ``'source'`` or ``'target'``.
+        seed (int): The split's seed.
+        index (int): The sample's index in the split.
+        image_size (int): Side of the square image.
+
+    Returns:
+        dict: ``image`` (H, W, 3) BGR uint8, ``mask`` (H, W) uint8 in {0, 1}, ``uv`` (21, 2),
+        ``visible`` (21,), ``joints_cam`` (21, 3) mm, ``K`` (3, 3).
+    """
+    if domain not in domains.DOMAINS:
+        raise ValueError(f'unknown synthetic domain {domain!r}; expected one of '
+                         f'{sorted(domains.DOMAINS)}')
+    style = domains.DOMAINS[domain]
+    rng = np.random.default_rng([seed, _DOMAIN_IDS[domain], index])
+    joints = hand_sampler.sample_hand_joints(rng, style.poses)
+    joints_cam, K = hand_sampler.sample_camera_pose(rng, style.poses, joints, image_size)
+    image = domains.background(rng, style, image_size)
+    part_ids, uv = renderer.render_hand(
+        image, joints_cam, K, domains.skin_colour(rng, style),
+        domains.light_direction(rng, style), style.shading)
+    domains.add_occluder(image, part_ids, rng, style, uv)
+    image = domains.corrupt(image, rng, style)
+    return dict(
+        image=image,
+        mask=(part_ids > 0).astype(np.uint8),
+        uv=uv,
+        visible=renderer.joint_visibility(part_ids, uv),
+        joints_cam=joints_cam,
+        K=K)
+
+
+def _write_chunk(task: Tuple[str, str, int, int, int, int]) -> List[Tuple[dict, dict]]:
+    out_dir, domain, seed, start, stop, image_size = task
+    records = []
+    for index in range(start, stop):
+        s = generate_sample(domain, seed, index, image_size)
+        img_file = f'images/{index:06d}.png'
+        mask_file = f'masks/{index:06d}.png'
+        cv2.imwrite(osp.join(out_dir, img_file), s['image'], [cv2.IMWRITE_PNG_COMPRESSION, 1])
+        cv2.imwrite(osp.join(out_dir, mask_file), s['mask'] * 255,
+                    [cv2.IMWRITE_PNG_COMPRESSION, 1])
+        flags = np.where(s['visible'] > 0, 2.0, 1.0)
+        keypoints = np.concatenate([s['uv'], flags[:, None]], axis=1)
+        bbox = keypoint_bbox(s['uv'], (image_size, image_size))
+        image = dict(id=index, file_name=img_file, width=image_size, height=image_size,
+                     K=s['K'].tolist(), domain=domain)
+        ann = dict(
+            id=index, image_id=index, category_id=1, iscrowd=0, bbox=bbox,
+            area=float(bbox[2] * bbox[3]), num_keypoints=21,
+            keypoints=keypoints.reshape(-1).tolist(),
+            keypoints_3d=s['joints_cam'].tolist(), mask_file=mask_file, hand_side='right')
+        records.append((image, ann))
+    return records
+
+
+def write_split(out_dir: str, domain: str, num_samples: int, seed: int = 0,
+                image_size: int = 128, nproc: Optional[int] = None,
+                chunk_size: int = 64) -> str:
+    """Generate a split and write it as images, masks and a COCO-style JSON.
+
+    The layout is ``out_dir/images/*.png``, ``out_dir/masks/*.png`` and
+    ``out_dir/annotations.json``. Nothing is written at ``out_dir`` until the split is complete.
+
+    Args:
+        out_dir (str): Folder of the split; must not exist yet.
+        domain (str): ``'source'`` or ``'target'``.
+        num_samples (int): Number of images.
+        seed (int): Seed of the split.
+        image_size (int): Side of the square images.
+        nproc (int, optional): Worker processes; defaults to the number of CPUs.
+        chunk_size (int): Images per task.
+
+    Returns:
+        str: The annotation file's path.
+    """
+    if num_samples <= 0:
+        raise ValueError(f'num_samples must be positive, got {num_samples}')
+    if domain not in domains.DOMAINS:
+        raise ValueError(f'unknown synthetic domain {domain!r}; expected one of '
+                         f'{sorted(domains.DOMAINS)}')
+    parent = osp.dirname(osp.abspath(out_dir))
+    os.makedirs(parent, exist_ok=True)
+    tmp_dir = tempfile.mkdtemp(prefix='.tmp-' + osp.basename(out_dir) + '-', dir=parent)
+    try:
+        os.makedirs(osp.join(tmp_dir, 'images'))
+        os.makedirs(osp.join(tmp_dir, 'masks'))
+        tasks = [(tmp_dir, domain, seed, start, min(start + chunk_size, num_samples), image_size)
+                 for start in range(0, num_samples, chunk_size)]
+        nproc = nproc or os.cpu_count() or 1
+        if nproc > 1 and len(tasks) > 1:
+            chunks = track_parallel_progress(_write_chunk, tasks, nproc)
+        else:
+            from mmengine.utils import track_progress
+            chunks = track_progress(_write_chunk, tasks)
+        images = [img for chunk in chunks for img, _ in chunk]
+        anns = [ann for chunk in chunks for _, ann in chunk]
+        coco = dict(
+            info=dict(description=f'semihand_mmpose synthetic hands, domain {domain}',
+                      version=GENERATOR_VERSION, seed=seed, image_size=image_size),
+            images=images, annotations=anns,
+            categories=[dict(id=1, name='hand', supercategory='hand')])
+        with open(osp.join(tmp_dir, ANNOTATION_FILE), 'w') as f:
+            json.dump(coco, f)
+        try:
+            os.rename(tmp_dir, out_dir)
+        except OSError:
+            if not osp.isfile(osp.join(out_dir, ANNOTATION_FILE)):
+                raise
+            shutil.rmtree(tmp_dir)  # another process finished the same split first
+    except BaseException:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+        raise
+    return osp.join(out_dir, ANNOTATION_FILE)
