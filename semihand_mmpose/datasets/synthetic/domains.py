@@ -8,7 +8,7 @@ and JPEG compression, and a shifted distribution of poses and viewpoints. Everyt
 in its :class:`DomainStyle`, so the gap is explicit and each part of it can be turned off.
 """
 from dataclasses import dataclass, field
-from typing import Tuple
+from typing import Optional, Tuple
 
 import cv2
 import numpy as np
@@ -94,8 +94,7 @@ def background(rng: np.random.Generator, style: DomainStyle, size: int) -> np.nd
     if style.texture > 0:
         coarse = rng.normal(0.0, style.texture, (6, 6, 3)).astype(np.float32)
         img += cv2.resize(coarse, (size, size), interpolation=cv2.INTER_CUBIC)
-        fine = rng.standard_normal((size // 4, size // 4, 3), dtype=np.float32)
-        fine *= np.float32(style.texture * 0.3)
+        fine = _noise(rng, (size // 4, size // 4, 3)) * np.float32(style.texture * 0.3)
         img += cv2.resize(fine, (size, size), interpolation=cv2.INTER_LINEAR)
     img = np.clip(img, 0, 255).astype(np.uint8)
     for _ in range(rng.integers(0, style.clutter + 1)):
@@ -135,14 +134,36 @@ def add_occluder(img: np.ndarray, part_ids: np.ndarray, rng: np.random.Generator
     cv2.ellipse(occ, (int(anchor[0]), int(anchor[1])), axes, float(rng.uniform(0, 180)), 0, 360,
                 1, -1, cv2.LINE_8)
     colour = rng.uniform(0, 255, 3).astype(np.float32)
-    shade = (0.75 + 0.25 * rng.random((size, size, 1))).astype(np.float32)
     covered = occ.astype(bool)
-    img[covered] = np.clip(colour * shade[covered], 0, 255).astype(np.uint8)
+    shade = 0.75 + 0.25 * rng.random((int(covered.sum()), 1), dtype=np.float32)
+    img[covered] = np.clip(colour * shade, 0, 255).astype(np.uint8)
     part_ids[covered] = 0
 
 
-def corrupt(img: np.ndarray, rng: np.random.Generator, style: DomainStyle) -> np.ndarray:
-    """Colour cast, blur, sensor noise and JPEG compression, as the style says."""
+_NOISE_BANK_SIZE = 1 << 20
+_noise_bank = None
+
+
+def _noise(rng: np.random.Generator, shape: Tuple[int, ...]) -> np.ndarray:
+    """Standard normal noise: a random window of a fixed, seeded bank (much faster than drawing
+    fresh noise per image, and still determined by ``rng``)."""
+    global _noise_bank
+    if _noise_bank is None:
+        _noise_bank = np.random.default_rng(20211011).standard_normal(_NOISE_BANK_SIZE,
+                                                                      dtype=np.float32)
+    n = int(np.prod(shape))
+    start = int(rng.integers(0, _NOISE_BANK_SIZE - n))
+    return _noise_bank[start:start + n].reshape(shape)
+
+
+def corrupt(img: np.ndarray, rng: np.random.Generator,
+            style: DomainStyle) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+    """Colour cast, blur, sensor noise and JPEG compression, as the style says.
+
+    Returns:
+        tuple: The image, and its JPEG bytes when the style compresses (the image is exactly
+        their decoding, so a writer can store the bytes as they are), else ``None``.
+    """
     out = img.astype(np.float32)
     if style.colour_cast > 0:
         out *= 1.0 + rng.uniform(-style.colour_cast, style.colour_cast, 3).astype(np.float32)
@@ -151,10 +172,10 @@ def corrupt(img: np.ndarray, rng: np.random.Generator, style: DomainStyle) -> np
         if sigma > 0.3:
             out = cv2.GaussianBlur(out, (0, 0), sigma)
     if style.noise[1] > 0:
-        out += rng.standard_normal(out.shape, dtype=np.float32) * np.float32(rng.uniform(*style.noise))
+        out += _noise(rng, out.shape) * np.float32(rng.uniform(*style.noise))
     out = np.clip(out, 0, 255).astype(np.uint8)
     quality = int(rng.integers(style.jpeg_quality[0], style.jpeg_quality[1] + 1))
-    if quality < 100:
-        ok, buf = cv2.imencode('.jpg', out, [cv2.IMWRITE_JPEG_QUALITY, quality])
-        out = cv2.imdecode(buf, cv2.IMREAD_COLOR)
-    return out
+    if quality >= 100:
+        return out, None
+    ok, buf = cv2.imencode('.jpg', out, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR), buf

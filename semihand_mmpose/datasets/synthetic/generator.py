@@ -10,7 +10,7 @@ import os
 import os.path as osp
 import shutil
 import tempfile
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -19,7 +19,7 @@ from mmengine.utils import track_parallel_progress
 from . import domains, hand_sampler, renderer
 
 #: Bump when the generator's output changes, so stale caches are not reused.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 _DOMAIN_IDS = dict(source=0, target=1)
 ANNOTATION_FILE = 'annotations.json'
 
@@ -42,50 +42,68 @@ def keypoint_bbox(uv: np.ndarray, image_size: Tuple[int, int], margin: float = 0
     return [float(lo[0]), float(lo[1]), float(hi[0] - lo[0]), float(hi[1] - lo[1])]
 
 
-def generate_sample(domain: str, seed: int, index: int,
-                    image_size: int = 128) -> Dict[str, np.ndarray]:
-    """Make one labelled image.
+def generate_samples(domain: str, seed: int, indices: Sequence[int],
+                     image_size: int = 128) -> List[Dict[str, np.ndarray]]:
+    """Make labelled images; sample ``i`` depends only on ``(seed, domain, i)``.
+
+    The hands of all ``indices`` go through forward kinematics in one batch; everything random is
+    drawn from each index's own generator, so the result does not depend on how indices are grouped.
 
     Args:
         domain (str): ``'source'`` or ``'target'``.
         seed (int): The split's seed.
-        index (int): The sample's index in the split.
+        indices (Sequence[int]): Indices of the samples in the split.
         image_size (int): Side of the square image.
 
     Returns:
-        dict: ``image`` (H, W, 3) BGR uint8, ``mask`` (H, W) uint8 in {0, 1}, ``uv`` (21, 2),
-        ``visible`` (21,), ``joints_cam`` (21, 3) mm, ``K`` (3, 3).
+        list: Per sample a dict with ``image`` (H, W, 3) BGR uint8, ``jpeg`` (its JPEG bytes when
+        the domain compresses, else ``None``), ``mask`` (H, W) uint8 in {0, 1}, ``uv`` (21, 2), ``visible`` (21,), ``joints_cam`` (21, 3) mm and ``K`` (3, 3).
     """
     if domain not in domains.DOMAINS:
         raise ValueError(f'unknown synthetic domain {domain!r}; expected one of '
                          f'{sorted(domains.DOMAINS)}')
     style = domains.DOMAINS[domain]
-    rng = np.random.default_rng([seed, _DOMAIN_IDS[domain], index])
-    joints = hand_sampler.sample_hand_joints(rng, style.poses)
-    joints_cam, K = hand_sampler.sample_camera_pose(rng, style.poses, joints, image_size)
-    image = domains.background(rng, style, image_size)
-    part_ids, uv = renderer.render_hand(
-        image, joints_cam, K, domains.skin_colour(rng, style),
-        domains.light_direction(rng, style), style.shading)
-    domains.add_occluder(image, part_ids, rng, style, uv)
-    image = domains.corrupt(image, rng, style)
-    return dict(
-        image=image,
-        mask=(part_ids > 0).astype(np.uint8),
-        uv=uv,
-        visible=renderer.joint_visibility(part_ids, uv),
-        joints_cam=joints_cam,
-        K=K)
+    rngs = [np.random.default_rng([seed, _DOMAIN_IDS[domain], index]) for index in indices]
+    hands = hand_sampler.build_hands(
+        [hand_sampler.sample_hand_parameters(rng, style.poses) for rng in rngs])
+    samples = []
+    for rng, joints in zip(rngs, hands):
+        joints_cam, K = hand_sampler.sample_camera_pose(rng, style.poses, joints, image_size)
+        image = domains.background(rng, style, image_size)
+        part_ids, uv = renderer.render_hand(
+            image, joints_cam, K, domains.skin_colour(rng, style),
+            domains.light_direction(rng, style), style.shading)
+        domains.add_occluder(image, part_ids, rng, style, uv)
+        image, jpeg = domains.corrupt(image, rng, style)
+        samples.append(dict(
+            image=image,
+            jpeg=jpeg,
+            mask=(part_ids > 0).astype(np.uint8),
+            uv=uv,
+            visible=renderer.joint_visibility(part_ids, uv),
+            joints_cam=joints_cam,
+            K=K))
+    return samples
+
+
+def generate_sample(domain: str, seed: int, index: int,
+                    image_size: int = 128) -> Dict[str, np.ndarray]:
+    """One labelled image; see :func:`generate_samples`."""
+    return generate_samples(domain, seed, [index], image_size)[0]
 
 
 def _write_chunk(task: Tuple[str, str, int, int, int, int]) -> List[Tuple[dict, dict]]:
     out_dir, domain, seed, start, stop, image_size = task
     records = []
-    for index in range(start, stop):
-        s = generate_sample(domain, seed, index, image_size)
-        img_file = f'images/{index:06d}.png'
+    for index, s in zip(range(start, stop),
+                        generate_samples(domain, seed, range(start, stop), image_size)):
         mask_file = f'masks/{index:06d}.png'
-        cv2.imwrite(osp.join(out_dir, img_file), s['image'], [cv2.IMWRITE_PNG_COMPRESSION, 1])
+        if s['jpeg'] is not None:  # the image is these bytes decoded: store them, lossless
+            img_file = f'images/{index:06d}.jpg'
+            s['jpeg'].tofile(osp.join(out_dir, img_file))
+        else:
+            img_file = f'images/{index:06d}.png'
+            cv2.imwrite(osp.join(out_dir, img_file), s['image'], [cv2.IMWRITE_PNG_COMPRESSION, 1])
         cv2.imwrite(osp.join(out_dir, mask_file), s['mask'] * 255,
                     [cv2.IMWRITE_PNG_COMPRESSION, 1])
         flags = np.where(s['visible'] > 0, 2.0, 1.0)

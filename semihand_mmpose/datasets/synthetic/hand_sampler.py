@@ -6,7 +6,7 @@ angles drawn inside the anatomical limits (so every sample is feasible for the c
 and placed in front of a pinhole camera so that it fills a chosen part of the image.
 """
 from dataclasses import dataclass
-from typing import Tuple
+from typing import List, Tuple
 
 import numpy as np
 import torch
@@ -58,15 +58,15 @@ def _rotation(axis: int, degrees: float) -> np.ndarray:
 PALM_TO_CAMERA = np.array([[0., -1., 0.], [-1., 0., 0.], [0., 0., -1.]])
 
 
-def sample_hand_joints(rng: np.random.Generator, dist: PoseDistribution) -> np.ndarray:
-    """A right hand's 21 joints (mm) in its own palm frame, wrist at the origin.
+def sample_hand_parameters(rng: np.random.Generator, dist: PoseDistribution) -> dict:
+    """A right hand's shape and articulation (numpy), for :func:`build_hands`.
 
     Args:
         rng (np.random.Generator): The random source.
         dist (PoseDistribution): The domain's distribution.
 
     Returns:
-        np.ndarray: Joints in shape (21, 3).
+        dict: ``roots`` (5, 3) mm, ``phalanges`` (5, 3) mm, ``flex`` and ``abd`` (5, 3) radians.
     """
     scale = rng.uniform(*dist.scale)
     roots = limits.TEMPLATE_ROOTS_MM * scale * rng.normal(1.0, 0.03, (5, 1))
@@ -82,15 +82,31 @@ def sample_hand_joints(rng: np.random.Generator, dist: PoseDistribution) -> np.n
     thumb_rest = np.deg2rad(limits.THUMB_REST_DEG)
     flex[0, 0] = np.clip(flex[0, 0] + thumb_rest[0], flex_lo[0, 0], flex_hi[0, 0])
     abd[0, 0] = np.clip(abd[0, 0] + thumb_rest[1], abd_lo[0, 0], abd_hi[0, 0])
+    return dict(roots=roots, phalanges=phalanges, flex=flex, abd=abd)
 
-    t = lambda a: torch.as_tensor(a, dtype=torch.float64)[None]  # noqa: E731
-    # the palm normal of the template is +z; the root frames follow from it
-    rest = np.zeros((21, 3))
-    rest[[c[1] for c in skeleton.FINGER_CHAINS]] = roots
-    frames = skeleton.root_frames(t(rest), t(np.array([0., 0., 1.])))
+
+def build_hands(params: List[dict]) -> np.ndarray:
+    """Forward kinematics for a list of :func:`sample_hand_parameters` results, in one batch.
+
+    Returns:
+        np.ndarray: Joints (B, 21, 3) in mm in each hand's palm frame (wrist at the origin, x
+        distal, y towards the little finger, z out of the palm).
+    """
+    stack = {k: torch.as_tensor(np.stack([p[k] for p in params])) for k in params[0]}
+    batch = len(params)
+    rest = torch.zeros(batch, 21, 3, dtype=torch.float64)
+    rest[:, [c[1] for c in skeleton.FINGER_CHAINS]] = stack['roots']
+    normal = torch.tensor([0., 0., 1.], dtype=torch.float64).expand(batch, 3)
+    frames = skeleton.root_frames(rest, normal)
     joints = skeleton.forward_kinematics(
-        t(np.zeros(3)), t(roots), frames, t(phalanges), t(flex), t(abd))
-    return joints[0].numpy()
+        torch.zeros(batch, 3, dtype=torch.float64), stack['roots'], frames, stack['phalanges'],
+        stack['flex'], stack['abd'])
+    return joints.numpy()
+
+
+def sample_hand_joints(rng: np.random.Generator, dist: PoseDistribution) -> np.ndarray:
+    """One hand's joints (21, 3); see :func:`sample_hand_parameters` and :func:`build_hands`."""
+    return build_hands([sample_hand_parameters(rng, dist)])[0]
 
 
 def sample_camera_pose(rng: np.random.Generator, dist: PoseDistribution, joints: np.ndarray,

@@ -1,0 +1,6 @@
+# Copyright (c) semihand_mmpose authors. All rights reserved.
+from .formatting import PackHand3DInputs
+from .hand_affine import HandAffine
+from .loading import LoadHandMask
+
+__all__ = ['HandAffine', 'LoadHandMask', 'PackHand3DInputs']
