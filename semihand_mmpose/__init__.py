@@ -1,0 +1,11 @@
+# Copyright (c) semihand_mmpose authors. All rights reserved.
+"""SemiHand for MMPose: semi-supervised 3D hand pose estimation from one RGB image.
+
+Importing the package registers its components in MMPose's registries (use
+``custom_imports = dict(imports=['semihand_mmpose'])`` in a config) and makes MMEngine's checkpoint
+loading work on torch >= 2.6.
+"""
+from . import codecs, datasets, engine, evaluation, models  # noqa: F401
+from .version import __version__
+
+__all__ = ['__version__']

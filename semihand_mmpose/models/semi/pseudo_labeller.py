@@ -1,0 +1,114 @@
+# Copyright (c) semihand_mmpose authors. All rights reserved.
+"""SemiHand's pseudo-labels: average of views and correction, confidence from their agreement."""
+from typing import Dict, Optional
+
+import torch
+from mmpose.registry import TASK_UTILS
+from torch import Tensor
+
+from semihand_mmpose.geometry import apply_affine, lift_25d_to_3d
+
+
+@TASK_UTILS.register_module()
+class PseudoLabeller:
+    """Fuse a teacher's predictions on several views of one hand into a pseudo-label.
+
+    Every view's 2.5D prediction is carried to the image frame through the inverse of its crop
+    matrix (``z_rel`` needs no carrying: an in-plane warp leaves it unchanged). The mean over views
+    is lifted to 3D with the image's ``K`` and a unit reference bone, corrected by the
+    biomechanical corrector, and projected back. The pseudo-label is the average of the views and
+    the corrected pose; each joint's confidence is
+
+    ``exp(-var / sigma^2) * exp(-d_corr^2 / tau^2)``
+
+    with ``var`` the spread of the views and the corrected pose around that average (pixels divided
+    by the crop side, plus ``z_rel``), and ``d_corr`` how far the corrector moved the joint (in units
+    of the reference bone).
+
+    Args:
+        corrector (dict, optional): Config of the corrector; ``None`` turns correction off (the
+            feasibility term is then 1).
+        sigma (float): Scale of the consistency term. Defaults to 0.05.
+        tau (float): Scale of the feasibility term. Defaults to 0.1.
+        use_consistency (bool): ``False`` drops the variance term. Defaults to ``True``.
+    """
+
+    def __init__(self, corrector: Optional[dict] = dict(type='BiomechanicalCorrector'),
+                 sigma: float = 0.05, tau: float = 0.1, use_consistency: bool = True) -> None:
+        self.corrector = TASK_UTILS.build(corrector) if corrector is not None else None
+        self.sigma = sigma
+        self.tau = tau
+        self.use_consistency = use_consistency
+
+    def __call__(self, uv_views: Tensor, z_views: Tensor, crop_matrices: Tensor, K: Tensor,
+                 crop_size: float) -> Dict[str, Tensor]:
+        """Pseudo-labels for a batch.
+
+        Args:
+            uv_views (Tensor): (V, B, 21, 2) keypoints in each view's crop pixels.
+            z_views (Tensor): (V, B, 21) relative depths.
+            crop_matrices (Tensor): (V, B, 3, 3) image -> crop maps of the views.
+            K (Tensor): (B, 3, 3) image intrinsics.
+            crop_size (float): Side of the crop in pixels (normalises the spread).
+
+        Returns:
+            dict: ``uv`` (B, 21, 2) in image pixels, ``z_rel`` (B, 21), ``confidence`` (B, 21),
+            ``corrected_uv`` (B, 21, 2), ``views_uv`` (V, B, 21, 2) in image pixels.
+        """
+        dtype = uv_views.dtype
+        uv_views = uv_views.double()
+        z_views = z_views.double()
+        to_image = torch.linalg.inv(crop_matrices.double())
+        views_uv = apply_affine(uv_views, to_image)
+        mean_uv, mean_z = views_uv.mean(0), z_views.mean(0)
+        candidates_uv, candidates_z = [views_uv], [z_views]
+        feasibility = torch.ones_like(mean_z)
+        corrected_uv = mean_uv
+        if self.corrector is not None:
+            K = K.double()
+            joints = lift_25d_to_3d(mean_uv, mean_z, K, torch.ones_like(mean_z[:, 0]))
+            corrected, displacement = self.corrector(joints)
+            proj = corrected @ K.transpose(-1, -2)
+            corrected_uv = proj[..., :2] / proj[..., 2:3].clamp_min(1e-9)
+            corrected_z = corrected[..., 2] - corrected[:, :1, 2]
+            ok = torch.isfinite(displacement)
+            corrected_uv = torch.where(ok[..., None], corrected_uv, mean_uv)
+            corrected_z = torch.where(ok, corrected_z, mean_z)
+            candidates_uv.append(corrected_uv[None])
+            candidates_z.append(corrected_z[None])
+            feasibility = torch.exp(-(displacement.clamp_max(1e3) / self.tau) ** 2)
+        all_uv = torch.cat(candidates_uv)
+        all_z = torch.cat(candidates_z)
+        uv, z = all_uv.mean(0), all_z.mean(0)
+        consistency = torch.ones_like(z)
+        if self.use_consistency:
+            var = (((all_uv - uv) / crop_size) ** 2).sum(-1).mean(0) + ((all_z - z) ** 2).mean(0)
+            consistency = torch.exp(-var / self.sigma ** 2)
+        return dict(uv=uv.to(dtype), z_rel=z.to(dtype),
+                    confidence=(consistency * feasibility).to(dtype),
+                    corrected_uv=corrected_uv.to(dtype), views_uv=views_uv.to(dtype))
+
+
+def select(confidence: Tensor, mode: str = 'threshold', value: float = 0.5) -> Tensor:
+    """Which samples to keep, from per-joint confidences (B, K).
+
+    Args:
+        mode (str): ``'threshold'`` keeps samples whose mean confidence is at least ``value``;
+            ``'top_fraction'`` keeps the ``value`` fraction with the highest mean confidence;
+            ``'all'`` keeps every sample.
+
+    Returns:
+        Tensor: (B,) bool.
+    """
+    score = confidence.mean(-1)
+    if mode == 'all':
+        return torch.ones_like(score, dtype=torch.bool)
+    if mode == 'threshold':
+        return score >= value
+    if mode == 'top_fraction':
+        keep = max(1, int(round(value * score.numel()))) if score.numel() else 0
+        order = torch.argsort(score, descending=True, stable=True)
+        mask = torch.zeros_like(score, dtype=torch.bool)
+        mask[order[:keep]] = True
+        return mask
+    raise ValueError(f'selection mode must be "threshold", "top_fraction" or "all", got {mode!r}')
