@@ -73,7 +73,8 @@ setup() {
 setup
 # The plugin itself: an editable install pointing at this checkout (seconds; redone when the
 # environment is shared by another clone).
-if [ "$("$VENV/bin/python" -c 'import semihand_mmpose, os; print(os.path.dirname(os.path.dirname(semihand_mmpose.__file__)))' 2>/dev/null)" != "$ROOT" ]; then
+# (checked from / so the current directory's copy on sys.path does not count as installed)
+if [ "$(cd / && "$VENV/bin/python" -c 'import semihand_mmpose, os; print(os.path.dirname(os.path.dirname(semihand_mmpose.__file__)))' 2>/dev/null)" != "$ROOT" ]; then
     "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e "$ROOT"
 fi
 

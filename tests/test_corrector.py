@@ -1,0 +1,102 @@
+# Copyright (c) semihand_mmpose authors. All rights reserved.
+import numpy as np
+import pytest
+import torch
+
+from semihand_mmpose.biomech import BiomechanicalCorrector, limits, skeleton
+from semihand_mmpose.datasets.synthetic import hand_sampler
+
+
+def _hands(n, seed=0):
+    rng = np.random.default_rng(seed)
+    dist = hand_sampler.PoseDistribution(curl=(0.0, 1.0))
+    hands = []
+    for _ in range(n):
+        joints = hand_sampler.sample_hand_joints(rng, dist)
+        cam, _ = hand_sampler.sample_camera_pose(rng, dist, joints, 128)
+        hands.append(cam)
+    return torch.as_tensor(np.stack(hands))
+
+
+def _feasible(corrector, joints, tol=1e-6):
+    ratio = skeleton.bone_lengths(joints) / skeleton.reference_length(joints)[:, None]
+    lim = corrector.bone_limits
+    ok_len = bool(((ratio >= lim[:, 0] - tol) & (ratio <= lim[:, 1] + tol)).all())
+    _, _, _, flex, abd = skeleton.inverse_kinematics(joints)
+    a = corrector.angle_limits
+    ok_ang = bool(((flex >= a[..., 0] - tol) & (flex <= a[..., 1] + tol) &
+                   (abd >= a[..., 2] - tol) & (abd <= a[..., 3] + tol)).all())
+    return ok_len and ok_ang
+
+
+def test_feasible_poses_are_kept():
+    corrector = BiomechanicalCorrector()
+    joints = _hands(64)
+    assert _feasible(corrector, joints)
+    out, disp = corrector(joints)
+    torch.testing.assert_close(out, joints, atol=1e-8, rtol=0)
+    assert float(disp.max()) < 1e-9
+
+
+def test_infeasible_poses_are_made_feasible_and_move_where_wrong():
+    corrector = BiomechanicalCorrector()
+    joints = _hands(8, seed=1)
+    bad = joints.clone()
+    bad[:, 8] = bad[:, 7] + (bad[:, 7] - bad[:, 6]) * 3.0   # index distal phalanx far too long
+    # bend the middle finger's DIP backwards by 60 degrees
+    rb, fr, ln, flex, abd = skeleton.inverse_kinematics(bad)
+    flex[:, 2, 2] = -np.deg2rad(60.0)
+    bad = skeleton.forward_kinematics(bad[:, 0], rb, fr, ln, flex, abd)
+    assert not _feasible(corrector, bad)
+    out, disp = corrector(bad)
+    assert _feasible(corrector, out)
+    assert bool((disp[:, 8] > 0.05).all()) and bool((disp[:, 12] > 0.05).all())
+    untouched = [j for j in range(21) if j not in (8, 12)]
+    assert float(disp[:, untouched].max()) < 1e-9
+    # and the correction is deterministic
+    torch.testing.assert_close(corrector(bad)[0], out, atol=0, rtol=0)
+
+
+def test_degenerate_poses_give_a_safe_result():
+    corrector = BiomechanicalCorrector()
+    joints = _hands(3, seed=2)
+    joints[0, 5] = float('nan')                   # non-finite
+    joints[1, 9] = joints[1, 0]                   # zero-length reference bone
+    joints[2, 6] = joints[2, 5]                   # zero-length finger bone
+    out, disp = corrector(joints)
+    assert bool(torch.isfinite(out).all())
+    assert bool(torch.isinf(disp[0]).all()) and bool(torch.isinf(disp[1]).all())
+    assert bool(torch.isfinite(disp[2]).all()) and _feasible(corrector, out[2:])
+
+
+def test_coincident_palm_joints_do_not_produce_nan():
+    joints = _hands(1, seed=3)
+    joints[0, 5] = joints[0, 0]
+    joints[0, 17] = joints[0, 0]
+    out, disp = BiomechanicalCorrector()(joints)
+    assert bool(torch.isfinite(out).all()) and bool(torch.isfinite(disp).all())
+
+
+def test_interval_penalty_is_zero_when_feasible_and_positive_otherwise():
+    corrector = BiomechanicalCorrector()
+    joints = _hands(4).requires_grad_(True)
+    assert float(corrector.interval_penalty(joints).detach().abs().max()) == 0.0
+    stretched = joints.detach().clone()
+    stretched[:, 4] = stretched[:, 3] + (stretched[:, 4] - stretched[:, 3]) * 3.0
+    stretched.requires_grad_(True)
+    penalty = corrector.interval_penalty(stretched)
+    assert bool((penalty > 0).all())
+    penalty.sum().backward()
+    assert float(stretched.grad[:, 4].abs().sum()) > 0
+
+
+def test_limits_file_round_trip(tmp_path):
+    path = str(tmp_path / 'limits.npz')
+    bone = limits.BONE_RATIO_LIMITS * 1.01
+    limits.save_limits(path, bone, limits.ANGLE_LIMITS_DEG)
+    corrector = BiomechanicalCorrector(limits_file=path)
+    np.testing.assert_allclose(corrector.bone_limits.numpy(), bone)
+    np.save(str(tmp_path / 'bad.npy'), np.zeros(3))
+    with pytest.raises(ValueError, match='shape'):
+        limits.save_limits(str(tmp_path / 'bad.npz'), np.zeros((3, 2)), limits.ANGLE_LIMITS_DEG)
+        BiomechanicalCorrector(limits_file=str(tmp_path / 'bad.npz'))

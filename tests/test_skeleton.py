@@ -1,0 +1,46 @@
+# Copyright (c) semihand_mmpose authors. All rights reserved.
+import numpy as np
+import torch
+
+from semihand_mmpose.biomech import limits, skeleton
+from semihand_mmpose.datasets.synthetic import hand_sampler
+
+
+def _hands(n, seed=0):
+    rng = np.random.default_rng(seed)
+    dist = hand_sampler.PoseDistribution(curl=(0.0, 1.0))
+    return torch.as_tensor(np.stack([hand_sampler.sample_hand_joints(rng, dist) for _ in range(n)]))
+
+
+def test_forward_of_inverse_kinematics_rebuilds_the_pose():
+    joints = _hands(32)
+    rebuilt = skeleton.forward_kinematics(joints[:, 0], *skeleton.inverse_kinematics(joints))
+    assert torch.allclose(rebuilt, joints, atol=1e-9)
+
+
+def test_sampled_angles_lie_inside_the_anatomical_limits():
+    _, _, _, flex, abd = skeleton.inverse_kinematics(_hands(64, seed=1))
+    lim = torch.as_tensor(limits.angle_limits_rad())
+    tol = 1e-6
+    assert bool((flex >= lim[..., 0] - tol).all() and (flex <= lim[..., 1] + tol).all())
+    assert bool((abd >= lim[..., 2] - tol).all() and (abd <= lim[..., 3] + tol).all())
+
+
+def test_flexion_bends_towards_the_palm():
+    joints = _hands(1)
+    normal = skeleton.palm_normal(joints)[0]
+    # a straight index finger rotated by +90 degrees of PIP flexion points along the palm normal
+    root_bones, frames, lengths, flex, abd = skeleton.inverse_kinematics(joints)
+    flex = torch.zeros_like(flex)
+    abd = torch.zeros_like(abd)
+    flex[0, 1, 1] = np.pi / 2
+    bent = skeleton.forward_kinematics(joints[:, 0], root_bones, frames, lengths, flex, abd)[0]
+    middle_phalanx = bent[7] - bent[6]
+    assert float(middle_phalanx @ normal / middle_phalanx.norm()) > 0.99
+
+
+def test_reference_length_and_bone_lengths():
+    joints = torch.zeros(21, 3)
+    joints[9] = torch.tensor([0.0, 3.0, 4.0])
+    assert float(skeleton.reference_length(joints)) == 5.0
+    assert float(skeleton.bone_lengths(joints)[8]) == 5.0  # bone 8 ends at joint 9

@@ -1,0 +1,52 @@
+# Copyright (c) semihand_mmpose authors. All rights reserved.
+import json
+import os
+
+import numpy as np
+import pytest
+
+from semihand_mmpose.datasets.synthetic import generator
+from semihand_mmpose.datasets.synthetic.hand_sampler import project
+
+
+def test_samples_are_deterministic_and_projected_exactly():
+    a = generator.generate_sample('target', 5, 11, 96)
+    b = generator.generate_sample('target', 5, 11, 96)
+    np.testing.assert_array_equal(a['image'], b['image'])
+    np.testing.assert_allclose(a['uv'], project(a['joints_cam'], a['K']), atol=1e-9)
+    c = generator.generate_sample('target', 5, 12, 96)
+    assert not np.array_equal(a['image'], c['image'])
+
+
+def test_visible_joints_lie_on_the_mask():
+    for i in range(20):
+        s = generator.generate_sample('source', 0, i, 128)
+        for (u, v), vis in zip(s['uv'], s['visible']):
+            if vis:
+                assert s['mask'][int(v), int(u)] == 1
+        assert s['mask'].sum() > 300
+
+
+def test_target_domain_differs_from_source():
+    src = [generator.generate_sample('source', 0, i, 128) for i in range(30)]
+    tgt = [generator.generate_sample('target', 0, i, 128) for i in range(30)]
+    # clutter and noise: the target's backgrounds have much more local contrast
+    def roughness(s):
+        img = s['image'].astype(np.float32)
+        return np.abs(np.diff(img, axis=1))[s['mask'][:, 1:] == 0].mean()
+    assert np.mean([roughness(s) for s in tgt]) > 3 * np.mean([roughness(s) for s in src])
+    # occluders and harder views hide more joints
+    assert np.mean([s['visible'].mean() for s in tgt]) < np.mean([s['visible'].mean() for s in src])
+
+
+def test_write_split_is_complete_and_atomic(small_split, tmp_path):
+    ann_file, out = small_split
+    coco = json.load(open(ann_file))
+    assert len(coco['images']) == len(coco['annotations']) == 24
+    ann = coco['annotations'][0]
+    assert len(ann['keypoints']) == 63 and np.asarray(ann['keypoints_3d']).shape == (21, 3)
+    assert os.path.isfile(os.path.join(out, ann['mask_file']))
+    assert not [d for d in os.listdir(os.path.dirname(out)) if d.startswith('.tmp-')]
+    with pytest.raises(ValueError, match='unknown synthetic domain'):
+        generator.write_split(str(tmp_path / 'x'), 'moon', 4)
+    assert not os.path.exists(tmp_path / 'x')

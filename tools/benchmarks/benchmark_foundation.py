@@ -1,0 +1,84 @@
+# Copyright (c) semihand_mmpose authors. All rights reserved.
+"""Foundation figures: synthetic generation speed, training speed and peak memory.
+
+Prints a table and one JSON line. Not a test: run it on an otherwise idle machine::
+
+    python tools/benchmarks/benchmark_foundation.py --config configs/pretrain_synth.py
+"""
+import argparse
+import json
+import os
+import resource
+import statistics
+import tempfile
+import time
+
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmengine.runner import Runner
+
+
+def generation_speed(domain: str, num: int, size: int, nproc: int) -> float:
+    from semihand_mmpose.datasets.synthetic.generator import write_split
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        write_split(os.path.join(tmp, domain), domain, num, seed=123, image_size=size, nproc=nproc)
+        return num / (time.perf_counter() - start)
+
+
+def training_speed(config: str, steps: int, data_root: str) -> dict:
+    cfg = Config.fromfile(config)
+    cfg.work_dir = tempfile.mkdtemp()
+    cfg.train_dataloader.dataset.data_root = data_root
+    cfg.train_dataloader.dataset.num_samples = 2048
+    init_default_scope('mmpose')
+    runner = Runner.from_cfg(cfg)
+    loader = runner.build_dataloader(cfg.train_dataloader)
+    model = runner.model
+    optim = runner.build_optim_wrapper(cfg.optim_wrapper)
+    model.train()
+    batches = iter(loader)
+    times = []
+    for i in range(steps + 2):
+        batch = next(batches)
+        start = time.perf_counter()
+        model.train_step(batch, optim)
+        if i >= 2:  # warm-up
+            times.append(time.perf_counter() - start)
+    step = statistics.median(times)
+    bs = cfg.train_dataloader.batch_size
+    return dict(step_s=step, images_per_s=bs / step, batch_size=bs,
+                input_size=list(cfg.codec.input_size), backbone=cfg.model.backbone.type)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--config', default='configs/pretrain_synth.py')
+    parser.add_argument('--num-images', type=int, default=2000)
+    parser.add_argument('--image-size', type=int, default=128)
+    parser.add_argument('--nproc', type=int, default=os.cpu_count())
+    parser.add_argument('--steps', type=int, default=10)
+    args = parser.parse_args()
+    torch.set_num_threads(args.nproc)
+
+    figures = dict(cpus=os.cpu_count(), torch=torch.__version__)
+    for domain in ('source', 'target'):
+        figures[f'gen_{domain}_images_per_s'] = generation_speed(
+            domain, args.num_images, args.image_size, args.nproc)
+    with tempfile.TemporaryDirectory() as data_root:
+        figures.update(training_speed(args.config, args.steps, data_root))
+    figures['peak_rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    print(f'generation at {args.image_size} px, {args.nproc} processes: '
+          f'source {figures["gen_source_images_per_s"]:.0f} images/s, '
+          f'target {figures["gen_target_images_per_s"]:.0f} images/s')
+    print(f'training {figures["backbone"]} at {figures["input_size"]} px, batch '
+          f'{figures["batch_size"]}: {figures["step_s"]:.3f} s/step, '
+          f'{figures["images_per_s"]:.1f} images/s')
+    print(f'peak memory (RSS of this process): {figures["peak_rss_mb"]:.0f} MB')
+    print(json.dumps(figures))
+
+
+if __name__ == '__main__':
+    main()
