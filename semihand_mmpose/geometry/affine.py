@@ -35,8 +35,8 @@ def crop_matrix(center: np.ndarray, scale: np.ndarray, rotation_deg: float,
     theta = np.deg2rad(rotation_deg)
     c, s = np.cos(theta), np.sin(theta)
     to_origin = np.array([[1., 0., -center[0]], [0., 1., -center[1]], [0., 0., 1.]])
-    # rotating the box counter-clockwise turns its content clockwise in the crop
-    rotate = np.array([[c, -s, 0.], [s, c, 0.], [0., 0., 1.]])
+    # the box turns by +rotation, so its content turns by -rotation in the crop
+    rotate = np.array([[c, s, 0.], [-s, c, 0.], [0., 0., 1.]])
     stretch = np.diag([out_w / scale[0], out_h / scale[1], 1.0])
     to_crop = np.array([[1., 0., out_w * 0.5], [0., 1., out_h * 0.5], [0., 0., 1.]])
     return to_crop @ stretch @ rotate @ to_origin
