@@ -50,3 +50,40 @@ THUMB_REST_DEG = np.array([20., -30.])
 def angle_limits_rad() -> np.ndarray:
     """The angle table in radians, shape (5, 3, 4)."""
     return np.deg2rad(ANGLE_LIMITS_DEG)
+
+
+def _template_bone_ratios() -> np.ndarray:
+    """The template's 20 bone lengths divided by its reference bone, in ``skeleton.BONES`` order."""
+    ratios = []
+    ref = np.linalg.norm(TEMPLATE_ROOTS_MM[2])
+    for finger in range(5):
+        ratios.append(np.linalg.norm(TEMPLATE_ROOTS_MM[finger]) / ref)
+        ratios.extend(TEMPLATE_PHALANGES_MM[finger] / ref)
+    return np.asarray(ratios)
+
+
+#: (20, 2) default ``[lo, hi]`` of bone length / reference bone length: the template's ratio +-25%,
+#: wide enough for adult hands (phalanx ratios vary about +-15% between people, Buryanov &
+#: Kotiuk 2010). Replace by percentiles of a labelled set with ``tools/biomech/compute_limits.py``.
+BONE_RATIO_LIMITS = np.stack([_template_bone_ratios() * 0.75, _template_bone_ratios() * 1.25], 1)
+
+
+def save_limits(path: str, bone_ratio: np.ndarray, angle_deg: np.ndarray, **meta) -> None:
+    """Write a limits table (``.npz``) atomically."""
+    import os
+    tmp = f'{path}.tmp.npz'
+    np.savez(tmp, bone_ratio=bone_ratio, angle_deg=angle_deg, **meta)
+    os.replace(tmp, path)
+
+
+def load_limits(path: str) -> dict:
+    """Read a limits table written by :func:`save_limits`, checking its shapes."""
+    with np.load(path) as data:
+        table = {k: data[k] for k in data.files}
+    for key, shape in (('bone_ratio', (20, 2)), ('angle_deg', (5, 3, 4))):
+        if key not in table:
+            raise KeyError(f'limits file {path!r} has no field "{key}"')
+        if table[key].shape != shape:
+            raise ValueError(f'limits file {path!r}: "{key}" has shape {table[key].shape}, '
+                             f'expected {shape}')
+    return table

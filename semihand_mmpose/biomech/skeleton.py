@@ -87,7 +87,15 @@ def root_frames(joints: Tensor, normal: Tensor) -> Tensor:
     e1 = e1 / e1.norm(dim=-1, keepdim=True).clamp_min(1e-8)
     n = normal[..., None, :].expand_as(e1)
     e3 = n - (n * e1).sum(-1, keepdim=True) * e1
-    e3 = e3 / e3.norm(dim=-1, keepdim=True).clamp_min(1e-8)
+    # a degenerate palm (normal zero or along the bone) still gets a frame: any unit vector
+    # orthogonal to the bone, so the angles are defined and nothing becomes NaN
+    axis = torch.zeros_like(e1)
+    axis[..., 0] = (e1[..., 0].abs() < 0.9).to(e1.dtype)
+    axis[..., 1] = 1.0 - axis[..., 0]
+    fallback = axis - (axis * e1).sum(-1, keepdim=True) * e1
+    length = e3.norm(dim=-1, keepdim=True)
+    e3 = torch.where(length > 1e-6, e3 / length.clamp_min(1e-12),
+                     fallback / fallback.norm(dim=-1, keepdim=True).clamp_min(1e-12))
     e2 = torch.cross(e3, e1, dim=-1)
     return torch.stack([e1, e2, e3], dim=-1)
 

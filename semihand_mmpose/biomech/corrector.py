@@ -1,0 +1,125 @@
+# Copyright (c) semihand_mmpose authors. All rights reserved.
+"""Biomechanical correction of hand poses: the nearest feasible hand along each kinematic chain.
+
+SemiHand corrects pseudo-labels by "pose registration" so that bone lengths and joint angles are
+anatomically feasible. Here the registration is a closed-form projection down each finger (after
+Spurr et al. 2020): read the bone lengths and flexion/abduction angles off the pose (inverse
+kinematics), clamp each to its interval, and rebuild the children by forward kinematics. Joints that
+already satisfy every limit come back unchanged (to float precision); every output satisfies the
+limits. Everything is batched over samples and fingers; the only Python loop runs over the three
+joints of a finger chain.
+"""
+from typing import Optional, Tuple
+
+import numpy as np
+import torch
+from mmpose.registry import TASK_UTILS
+from torch import Tensor
+
+from . import limits as default_limits
+from . import skeleton
+
+
+@TASK_UTILS.register_module()
+class BiomechanicalCorrector:
+    """Project hand poses onto the set that satisfies bone-length and joint-angle limits.
+
+    Poses are scale-free: bone lengths are measured in units of the reference bone (wrist ->
+    middle MCP), so the corrector works on poses in mm, in units of the bone, or on 2.5D poses
+    lifted with a unit bone.
+
+    Args:
+        bone_ratio_limits (np.ndarray, optional): (20, 2) ``[lo, hi]`` of each bone's length divided
+            by the reference bone's. Defaults to :data:`limits.BONE_RATIO_LIMITS`.
+        angle_limits_deg (np.ndarray, optional): (5, 3, 4) flexion/abduction ranges in degrees.
+            Defaults to :data:`limits.ANGLE_LIMITS_DEG`.
+        limits_file (str, optional): A ``.npz`` written by ``tools/biomech/compute_limits.py``; it
+            supplies both tables and overrides the two arguments above.
+        correct_lengths (bool): Clamp bone lengths. Defaults to ``True``.
+        correct_angles (bool): Clamp joint angles. Defaults to ``True``.
+    """
+
+    def __init__(self,
+                 bone_ratio_limits: Optional[np.ndarray] = None,
+                 angle_limits_deg: Optional[np.ndarray] = None,
+                 limits_file: Optional[str] = None,
+                 correct_lengths: bool = True,
+                 correct_angles: bool = True) -> None:
+        if limits_file is not None:
+            table = default_limits.load_limits(limits_file)
+            bone_ratio_limits, angle_limits_deg = table['bone_ratio'], table['angle_deg']
+        bone = default_limits.BONE_RATIO_LIMITS if bone_ratio_limits is None else bone_ratio_limits
+        angle = default_limits.ANGLE_LIMITS_DEG if angle_limits_deg is None else angle_limits_deg
+        self.bone_limits = torch.as_tensor(np.asarray(bone, np.float64))
+        self.angle_limits = torch.as_tensor(np.deg2rad(np.asarray(angle, np.float64)))
+        if self.bone_limits.shape != (20, 2) or self.angle_limits.shape != (5, 3, 4):
+            raise ValueError('bone limits must be (20, 2) and angle limits (5, 3, 4), got '
+                             f'{tuple(self.bone_limits.shape)} and {tuple(self.angle_limits.shape)}')
+        self.correct_lengths = correct_lengths
+        self.correct_angles = correct_angles
+
+    def __call__(self, joints: Tensor, is_left: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
+        """Correct a batch of poses.
+
+        Args:
+            joints (Tensor): (B, 21, 3), any unit (the limits are ratios).
+            is_left (Tensor, optional): (B,) bool; left hands are mirrored for the angle frames.
+
+        Returns:
+            tuple: ``corrected`` (B, 21, 3) and ``displacement`` (B, 21), the distance each joint
+            moved in units of the input's reference bone. Degenerate inputs have no defined angles:
+            a pose with a non-finite coordinate or a zero-length reference bone comes back as it
+            was, with non-finite values replaced by 0 and an infinite displacement (so any
+            confidence computed from it is 0); a zero-length finger bone is rebuilt at its lower
+            length limit along its parent's direction.
+        """
+        dtype = joints.dtype
+        x = joints.to(torch.float64)
+        scale = skeleton.reference_length(x)
+        valid = torch.isfinite(x).flatten(1).all(1) & (scale > 1e-9)
+        safe = torch.where(valid[:, None, None], x, torch.zeros_like(x))
+        unit = safe / torch.where(valid, scale, torch.ones_like(scale))[:, None, None]
+        corrected = self._project(unit - unit[:, :1], is_left) + unit[:, :1]
+        corrected = torch.where(valid[:, None, None], corrected, unit)
+        displacement = (corrected - unit).norm(dim=-1)
+        displacement = torch.where(valid[:, None], displacement,
+                                   torch.full_like(displacement, float('inf')))
+        out = corrected * torch.where(valid, scale, torch.ones_like(scale))[:, None, None]
+        return out.to(dtype), displacement.to(dtype)
+
+    def _project(self, unit: Tensor, is_left: Optional[Tensor]) -> Tensor:
+        """Chain projection of root-relative poses in units of the reference bone."""
+        root_bones, frames, lengths, flex, abd = skeleton.inverse_kinematics(unit, is_left)
+        lim = self.bone_limits.to(unit)
+        if self.correct_lengths:
+            # bones 0..19 in skeleton.BONES order: per finger the root bone, then three phalanges
+            per_finger = lim.view(5, 4, 2)
+            root_len = root_bones.norm(dim=-1)
+            clamped = root_len.clamp(per_finger[:, 0, 0], per_finger[:, 0, 1])
+            root_bones = root_bones * (clamped / root_len.clamp_min(1e-12))[..., None]
+            lengths = torch.maximum(torch.minimum(lengths, per_finger[:, 1:, 1]),
+                                    per_finger[:, 1:, 0])
+        if self.correct_angles:
+            a = self.angle_limits.to(unit)
+            flex = torch.maximum(torch.minimum(flex, a[..., 1]), a[..., 0])
+            abd = torch.maximum(torch.minimum(abd, a[..., 3]), a[..., 2])
+        if self.correct_lengths:
+            # the root bones moved: rebuild their frames around the same palm normal
+            moved = unit.clone()
+            moved[:, [c[1] for c in skeleton.FINGER_CHAINS]] = root_bones
+            frames = skeleton.root_frames(moved, skeleton.palm_normal(unit, is_left))
+        return skeleton.forward_kinematics(unit[:, 0], root_bones, frames, lengths, flex, abd)
+
+    def interval_penalty(self, joints: Tensor) -> Tensor:
+        """Training loss ``max(lo - x, 0) + max(x - hi, 0)`` on bone-length ratios, per sample.
+
+        Args:
+            joints (Tensor): (B, 21, 3) with gradients.
+
+        Returns:
+            Tensor: (B,) summed over bones; 0 for a feasible pose.
+        """
+        ratio = skeleton.bone_lengths(joints) / skeleton.reference_length(joints)[:, None].clamp_min(
+            1e-9)
+        lim = self.bone_limits.to(ratio)
+        return ((lim[:, 0] - ratio).clamp_min(0) + (ratio - lim[:, 1]).clamp_min(0)).sum(-1)
