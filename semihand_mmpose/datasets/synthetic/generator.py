@@ -5,7 +5,6 @@ Each sample depends only on ``(seed, domain, index)``, so a split is the same wh
 worker processes. A split is written to a temporary folder and renamed into place when complete, so a
 reader never sees half of one.
 """
-import json
 import os
 import os.path as osp
 import shutil
@@ -16,30 +15,13 @@ import cv2
 import numpy as np
 from mmengine.utils import track_parallel_progress
 
+from ..hand3d_format import keypoint_bbox, write_annotations
 from . import domains, hand_sampler, renderer
 
 #: Bump when the generator's output changes, so stale caches are not reused.
 GENERATOR_VERSION = 2
 _DOMAIN_IDS = dict(source=0, target=1)
 ANNOTATION_FILE = 'annotations.json'
-
-
-def keypoint_bbox(uv: np.ndarray, image_size: Tuple[int, int], margin: float = 0.1) -> List[float]:
-    """A box (x, y, w, h) around 2D keypoints, grown by ``margin`` of its larger side, clipped.
-
-    Args:
-        uv (np.ndarray): Keypoints (N, 2) in pixels.
-        image_size (tuple): ``(width, height)`` of the image.
-        margin (float): Fraction of the box's larger side added on each side.
-
-    Returns:
-        list: ``[x, y, w, h]``.
-    """
-    lo, hi = uv.min(0), uv.max(0)
-    pad = margin * float((hi - lo).max())
-    lo = np.maximum(lo - pad, 0.0)
-    hi = np.minimum(hi + pad, np.asarray(image_size, np.float64) - 1.0)
-    return [float(lo[0]), float(lo[1]), float(hi[0] - lo[0]), float(hi[1] - lo[1])]
 
 
 def generate_samples(domain: str, seed: int, indices: Sequence[int],
@@ -161,13 +143,10 @@ def write_split(out_dir: str, domain: str, num_samples: int, seed: int = 0,
             chunks = track_progress(_write_chunk, tasks)
         images = [img for chunk in chunks for img, _ in chunk]
         anns = [ann for chunk in chunks for _, ann in chunk]
-        coco = dict(
+        write_annotations(
+            osp.join(tmp_dir, ANNOTATION_FILE), images, anns,
             info=dict(description=f'semihand_mmpose synthetic hands, domain {domain}',
-                      version=GENERATOR_VERSION, seed=seed, image_size=image_size),
-            images=images, annotations=anns,
-            categories=[dict(id=1, name='hand', supercategory='hand')])
-        with open(osp.join(tmp_dir, ANNOTATION_FILE), 'w') as f:
-            json.dump(coco, f)
+                      version=GENERATOR_VERSION, seed=seed, image_size=image_size))
         try:
             os.rename(tmp_dir, out_dir)
         except OSError:
