@@ -1,13 +1,13 @@
 # Stage 1 of SemiHand on the in-project synthetic hands: supervised 2.5D pose + hand mask on the
 # labelled source domain ("rendered", plays RHD), validated on source test and target test so the
-# domain gap is printed. Sized for 2 CPU cores (about 13 minutes); see configs/backbones/ for other
+# domain gap is printed. Sized for 2 CPU cores (about 14 minutes with data generation); see configs/backbones/ for other
 # backbones and configs/pretrain_rhd.py for the real-data, GPU-sized version.
 _base_ = ['./_base_/default_runtime.py']
 
 input_size = (64, 64)
 mask_size = (16, 16)
 train_domain = 'source'
-max_iters = 1100
+max_iters = 850
 batch_size = 32
 
 codec = dict(type='Hand25DCoordinate', input_size=input_size)
@@ -52,7 +52,7 @@ train_dataloader = dict(
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(**synthetic, domain=train_domain, split='train', num_samples=20000, seed=0,
+    dataset=dict(**synthetic, domain=train_domain, split='train', num_samples=12000, seed=0,
                  pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=64,
