@@ -35,14 +35,17 @@ class Hand3DDataset(BaseCocoStyleDataset):
             Defaults to ``True``.
         dataset_name (str, optional): Overrides the metainfo's ``dataset_name``; every sample
             carries it, so one metric can report several test sets apart. Defaults to ``None``.
+        missing_data_hint (str, optional): Added to the error when ``ann_file`` does not exist,
+            e.g. the converter command that writes it. Defaults to ``None``.
         **kwargs: See :class:`mmpose.datasets.BaseCocoStyleDataset`.
     """
 
     METAINFO: dict = dict(from_file=METAINFO_FILE)
 
     def __init__(self, *args, labelled: bool = True, dataset_name: Optional[str] = None,
-                 **kwargs) -> None:
+                 missing_data_hint: Optional[str] = None, **kwargs) -> None:
         self.labelled = labelled
+        self.missing_data_hint = missing_data_hint
         super().__init__(*args, **kwargs)
         if dataset_name is not None:
             self._metainfo['dataset_name'] = dataset_name
@@ -50,7 +53,8 @@ class Hand3DDataset(BaseCocoStyleDataset):
     # ---------------------------------------------------------------- loading
     def _load_annotations(self) -> Tuple[List[dict], List[dict]]:
         if not osp.isfile(self.ann_file):
-            raise FileNotFoundError(f'annotation file {self.ann_file!r} does not exist')
+            hint = f'. {self.missing_data_hint}' if self.missing_data_hint else ''
+            raise FileNotFoundError(f'annotation file {self.ann_file!r} does not exist{hint}')
         coco = load(self.ann_file)
         for key in ('images', 'annotations'):
             if not isinstance(coco, dict) or not isinstance(coco.get(key), list):

@@ -2,5 +2,8 @@
 from .formatting import PackHand3DInputs
 from .hand_affine import HandAffine
 from .loading import LoadHandMask
+from .perturbation import FixedBBoxTransform, RandomBlurNoise
 
-__all__ = ['HandAffine', 'LoadHandMask', 'PackHand3DInputs']
+__all__ = [
+    'FixedBBoxTransform', 'HandAffine', 'LoadHandMask', 'PackHand3DInputs', 'RandomBlurNoise'
+]

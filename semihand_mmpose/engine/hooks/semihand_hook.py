@@ -1,0 +1,253 @@
+# Copyright (c) semihand_mmpose authors. All rights reserved.
+"""Schedule SemiHand: burn-in, pseudo-label rounds, and what each round is worth."""
+import glob
+import hashlib
+import json
+import os
+import os.path as osp
+from typing import Dict, Optional
+
+import numpy as np
+import torch
+from mmengine.dist import broadcast_object_list, collect_results, get_dist_info, is_main_process
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmengine.utils import ProgressBar
+from mmpose.registry import HOOKS
+
+from semihand_mmpose.models.semi.pseudo_labeller import select
+
+DATA_BATCH = Optional[dict]
+
+
+class PseudoLabelFileError(RuntimeError):
+    """A pseudo-label round file that cannot be used."""
+
+
+@HOOKS.register_module()
+class SemiHandHook(Hook):
+    """Run SemiHand's schedule on a :class:`SemiHandEstimator`.
+
+    - Burn-in: the model trains on labelled data only for ``burn_in_iters`` iterations (0 when
+      starting from a ``load_from`` checkpoint), then the unlabelled losses are switched on.
+    - ``mode='online'``: at the end of burn-in the teacher is set to the student; mmdet's
+      ``MeanTeacherHook`` keeps it an EMA of the student from then on.
+    - ``mode='offline'``: every ``round_interval`` iterations from the end of burn-in the current
+      student labels the whole unlabelled set (sharded over ranks, gathered on every rank); the round
+      is written atomically to ``<work_dir>/pseudo_labels/round_XXX.pth`` with its confidences, and a
+      resumed run reloads the latest round (checking that it belongs to this dataset and is whole).
+    - Per round the log shows the fraction of samples kept, the mean confidence and the mean movement
+      of the pseudo-labels since the previous round (pixels; the paper's convergence curve), plus
+      the pseudo-labels' own 2D error where the unlabelled set has hidden labels.
+
+    Args:
+        pseudo_dataloader (dict): Loader over the unlabelled set with the teacher's views only
+            (``mode='offline'``); its sampler must not shuffle.
+        mode (str): ``'online'`` or ``'offline'``. Defaults to ``'offline'``.
+        burn_in_iters (int): Supervised-only iterations. Defaults to 0.
+        round_interval (int): Iterations between offline rounds. Defaults to 500.
+        label_dataset (dict, optional): The same unlabelled images with labels (e.g. the synthetic
+            target in ``labelled=True`` mode) to report the pseudo-labels' error; never used for
+            training.
+    """
+
+    priority = 'NORMAL'
+
+    def __init__(self, pseudo_dataloader: Optional[dict] = None, mode: str = 'offline',
+                 burn_in_iters: int = 0, round_interval: int = 500,
+                 label_dataset: Optional[dict] = None) -> None:
+        if mode not in ('online', 'offline'):
+            raise ValueError(f'mode must be "online" or "offline", got {mode!r}')
+        if mode == 'offline' and pseudo_dataloader is None:
+            raise ValueError('offline SemiHand needs a pseudo_dataloader over the unlabelled set')
+        self.mode = mode
+        self.burn_in_iters = burn_in_iters
+        self.round_interval = round_interval
+        self.pseudo_dataloader_cfg = pseudo_dataloader
+        self.label_dataset_cfg = label_dataset
+        self._loader = None
+        self._labels = None
+        self.previous: Optional[Dict[int, np.ndarray]] = None
+        self.history = []
+
+    # ---------------------------------------------------------------- schedule
+    @staticmethod
+    def _model(runner):
+        model = runner.model
+        return model.module if is_model_wrapper(model) else model
+
+    def before_train(self, runner) -> None:
+        model = self._model(runner)
+        if runner.iter >= self.burn_in_iters:
+            self._enable(runner, model, resumed=runner.iter > 0, step=runner.iter)
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None,
+                         outputs: Optional[dict] = None) -> None:
+        model = self._model(runner)
+        step = runner.iter + 1  # iterations done
+        if step == self.burn_in_iters:
+            self._enable(runner, model, resumed=False, step=step)
+        elif (self.mode == 'offline' and step > self.burn_in_iters
+              and (step - self.burn_in_iters) % self.round_interval == 0
+              and step < runner.max_iters):
+            self.run_round(runner, model, step)
+
+    def _enable(self, runner, model, resumed: bool, step: int) -> None:
+        """Switch the unlabelled losses on after ``step`` iterations."""
+        if self.mode == 'online':
+            if not resumed:
+                model.teacher.load_state_dict(model.student.state_dict())
+        elif not (resumed and self._reload_latest(runner, model)):
+            self.run_round(runner, model, step)
+        model.semi_enabled = True
+        runner.logger.info(f'SemiHand: unlabelled losses on after {step} iterations '
+                           f'({self.mode} pseudo-labels)')
+
+    # ------------------------------------------------------------------ rounds
+    def _round_dir(self, runner) -> str:
+        return osp.join(runner.work_dir, 'pseudo_labels')
+
+    def _fingerprint(self) -> str:
+        dataset = self._get_loader().dataset
+        ids = [dataset.get_data_info(i)['id'] for i in range(len(dataset))]
+        return hashlib.sha1(np.asarray(ids, np.int64).tobytes()).hexdigest()
+
+    def _get_loader(self):
+        if self._loader is None:
+            from mmengine.runner import Runner
+            self._loader = Runner.build_dataloader(self.pseudo_dataloader_cfg)
+        return self._loader
+
+    @torch.no_grad()
+    def label_dataset(self, runner, model) -> Dict[str, np.ndarray]:
+        """Pseudo-label the whole unlabelled set with the current student.
+
+        Each rank labels its shard; the results are gathered in dataset order on every rank, so the
+        round is the same whatever the number of processes.
+        """
+        loader = self._get_loader()
+        rank, world = get_dist_info()
+        results = []
+        progress = ProgressBar(len(loader.dataset)) if rank == 0 else None
+        for data in loader:
+            # training=True: mmdet's MultiBranchDataPreprocessor only splits branches then
+            data = model.data_preprocessor(data, True)
+            inputs, samples = data['inputs'], data['data_samples']
+            fused = model.predict_pseudo_labels(inputs, samples, model=model.student)
+            for i, sample in enumerate(samples['unsup_teacher']):
+                results.append((int(sample.metainfo['id']), fused['uv'][i].float().cpu().numpy(),
+                                fused['z_rel'][i].float().cpu().numpy(),
+                                fused['confidence'][i].float().cpu().numpy()))
+                if progress is not None:
+                    for _ in range(world):
+                        progress.update()
+        # in dataset order on rank 0 (DefaultSampler's padding removed), then sent to every rank
+        # so all ranks train on the same round
+        shared = [collect_results(results, len(loader.dataset), device='cpu')]
+        if world > 1:
+            broadcast_object_list(shared)
+        rows = shared[0]
+        if progress is not None:
+            print()
+        return dict(ids=np.array([r[0] for r in rows], np.int64),
+                    uv=np.stack([r[1] for r in rows]), z_rel=np.stack([r[2] for r in rows]),
+                    confidence=np.stack([r[3] for r in rows]))
+
+    def run_round(self, runner, model, step: int) -> None:
+        labels = self.label_dataset(runner, model)
+        sel = model.semi_train_cfg['selection']
+        keep = select(torch.from_numpy(labels['confidence']), **sel).numpy()
+        labels['keep'] = keep
+        labels['iter'] = np.array(step)
+        labels['fingerprint'] = np.array(self._fingerprint())
+        index = len(self.history)
+        if is_main_process():
+            self._save(osp.join(self._round_dir(runner), f'round_{index:03d}.pth'), labels)
+        self._install(model, labels)
+        self._log_round(runner, index, labels)
+
+    @staticmethod
+    def _save(path: str, labels: dict) -> None:
+        os.makedirs(osp.dirname(path), exist_ok=True)
+        tmp = path + '.tmp'
+        torch.save({k: torch.as_tensor(v) if k != 'fingerprint' else str(v)
+                    for k, v in labels.items()}, tmp)
+        os.replace(tmp, path)
+
+    def _install(self, model, labels: dict) -> None:
+        model.pseudo_store = {
+            int(i): (uv, z, c, bool(k))
+            for i, uv, z, c, k in zip(labels['ids'], labels['uv'], labels['z_rel'],
+                                      labels['confidence'], labels['keep'])}
+
+    def _reload_latest(self, runner, model) -> bool:
+        files = sorted(glob.glob(osp.join(self._round_dir(runner), 'round_*.pth')))
+        if not files:
+            return False
+        path = files[-1]
+        try:
+            data = torch.load(path, map_location='cpu', weights_only=False)
+        except Exception as e:  # a truncated or foreign file
+            raise PseudoLabelFileError(f'pseudo-label round {path} cannot be read ({e}); remove it '
+                                       'to regenerate the round') from e
+        required = ('ids', 'uv', 'z_rel', 'confidence', 'keep', 'fingerprint')
+        missing = [k for k in required if k not in data]
+        if missing:
+            raise PseudoLabelFileError(f'pseudo-label round {path} lacks {missing}')
+        if data['fingerprint'] != self._fingerprint():
+            raise PseudoLabelFileError(
+                f'pseudo-label round {path} was made for another unlabelled dataset (its sample ids '
+                'differ); point --work-dir elsewhere or remove the pseudo_labels folder')
+        n = len(self._get_loader().dataset)
+        if data['uv'].shape != (n, 21, 2) or data['confidence'].shape != (n, 21):
+            raise PseudoLabelFileError(f'pseudo-label round {path} holds {tuple(data["uv"].shape)} '
+                                       f'labels, expected ({n}, 21, 2)')
+        labels = {k: (v.numpy() if torch.is_tensor(v) else v) for k, v in data.items()}
+        self._install(model, labels)
+        rounds_file = osp.join(self._round_dir(runner), 'rounds.json')
+        rows = []
+        if osp.isfile(rounds_file):
+            with open(rounds_file) as f:
+                rows = json.load(f)[:len(files)]
+        self.history = rows + [dict(round=i) for i in range(len(rows), len(files))]
+        self.previous = {int(i): uv for i, uv in zip(labels['ids'], labels['uv'])}
+        runner.logger.info(f'SemiHand: resumed with pseudo-labels of {path}')
+        return True
+
+    def _log_round(self, runner, index: int, labels: dict) -> None:
+        current = {int(i): uv for i, uv in zip(labels['ids'], labels['uv'])}
+        stats = dict(round=index, kept=float(labels['keep'].mean()),
+                     confidence=float(labels['confidence'].mean()))
+        if self.previous is not None:
+            moves = [np.linalg.norm(current[i] - self.previous[i], axis=-1).mean()
+                     for i in current if i in self.previous]
+            stats['movement_px'] = float(np.mean(moves))
+        error = self._label_error(current)
+        if error is not None:
+            stats['pseudo_epe2d_px'] = error
+        self.previous = current
+        self.history.append(stats)
+        if is_main_process():  # the convergence curve, for tools/analysis/plot_rounds.py
+            path = osp.join(self._round_dir(runner), 'rounds.json')
+            rows = self.history
+            os.makedirs(osp.dirname(path), exist_ok=True)
+            with open(path + '.tmp', 'w') as f:
+                json.dump(rows, f, indent=1)
+            os.replace(path + '.tmp', path)
+        runner.message_hub.update_info(f'semihand/round_{index}', stats)
+        runner.logger.info('SemiHand round ' + ', '.join(
+            f'{k}: {v:.4f}' if isinstance(v, float) else f'{k}: {v}' for k, v in stats.items()))
+
+    def _label_error(self, current: Dict[int, np.ndarray]) -> Optional[float]:
+        if self.label_dataset_cfg is None:
+            return None
+        if self._labels is None:
+            from mmpose.registry import DATASETS
+            dataset = DATASETS.build(self.label_dataset_cfg)
+            self._labels = {}
+            for i in range(len(dataset)):
+                info = dataset.get_data_info(i)
+                self._labels[int(info['id'])] = info['keypoints'][0]
+        errs = [np.linalg.norm(current[i] - self._labels[i], axis=-1).mean()
+                for i in current if i in self._labels]
+        return float(np.mean(errs)) if errs else None

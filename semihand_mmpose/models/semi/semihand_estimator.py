@@ -1,0 +1,205 @@
+# Copyright (c) semihand_mmpose authors. All rights reserved.
+"""SemiHand's teacher-student model around any 3D hand estimator (after mmdet's SemiBaseDetector)."""
+import copy
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModel
+from mmpose.registry import MODELS, TASK_UTILS
+from mmpose.utils.typing import ConfigType, OptConfigType, SampleList
+from torch import Tensor
+
+from semihand_mmpose.biomech.corrector import BiomechanicalCorrector
+from semihand_mmpose.geometry import apply_affine, lift_25d_to_3d
+from .pose_rasterizer import rasterize_hand_mask
+from .pseudo_labeller import select
+
+#: Branch names of mmdet's MultiBranch that this model reads.
+SUP, STUDENT, TEACHER = 'sup', 'unsup_student', 'unsup_teacher'
+
+
+@MODELS.register_module()
+class SemiHandEstimator(BaseModel):
+    """Pseudo-labelling plus consistency training for 3D hands (Yang et al., ICCV 2021).
+
+    ``student`` and ``teacher`` are two copies of one :class:`Hand3DPoseEstimator` config, so any
+    backbone works. The student learns from the labelled batch (``sup`` branch) and, on the
+    unlabelled batch, from:
+
+    - pseudo-labels (``loss_pseudo_*``): the teacher's views fused and corrected by
+      :class:`PseudoLabeller`, carried into the student's strongly augmented crop through the
+      recorded crop matrices, weighted by per-joint confidence, unselected samples left out;
+    - consistency for perturbations (``loss_pert``): the student's prediction on its strong view,
+      carried into the weak view's crop, against its own prediction on the weak view;
+    - cross-modal consistency (``loss_xmodal``): the mask head's output on the strong view against a
+      mask rasterised softly from the predicted pose (differentiable in the pose);
+    - optionally the corrector's bone-length interval penalty (``loss_biomech``).
+
+    Pseudo-labels come from the teacher on every step (``mode='online'``, EMA teacher kept by
+    mmdet's ``MeanTeacherHook``) or from the round store the :class:`SemiHandHook` fills
+    (``mode='offline'``). Until the hook enables them, only the supervised loss is used (burn-in).
+
+    Args:
+        estimator (dict): Config of the student (and teacher) estimator.
+        semi_train_cfg (dict): ``mode``, ``pseudo_labeller``, ``selection`` (``mode``, ``value``),
+            loss weights ``pseudo_weight``, ``pert_weight``, ``xmodal_weight``,
+            ``biomech_weight`` (0 turns a part off), and ``predict_on`` (``'student'`` or
+            ``'teacher'``, the model used at test time).
+        data_preprocessor (dict, optional): Usually mmdet's ``MultiBranchDataPreprocessor``
+            around MMPose's ``PoseDataPreprocessor``.
+    """
+
+    def __init__(self, estimator: ConfigType, semi_train_cfg: ConfigType,
+                 data_preprocessor: OptConfigType = None, init_cfg: OptConfigType = None) -> None:
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.student = MODELS.build(copy.deepcopy(estimator))
+        self.teacher = MODELS.build(copy.deepcopy(estimator))
+        self.teacher.load_state_dict(self.student.state_dict())
+        for p in self.teacher.parameters():
+            p.requires_grad_(False)
+        cfg = dict(mode='online', selection=dict(mode='threshold', value=0.3), pseudo_weight=1.0,
+                   pert_weight=1.0, xmodal_weight=0.1, biomech_weight=0.0)
+        cfg.update(semi_train_cfg)
+        if cfg['mode'] not in ('online', 'offline'):
+            raise ValueError(f'semi_train_cfg.mode must be "online" or "offline", got '
+                             f'{cfg["mode"]!r}')
+        self.semi_train_cfg = cfg
+        self.pseudo_labeller = TASK_UTILS.build(cfg.get('pseudo_labeller',
+                                                        dict(type='PseudoLabeller')))
+        self.penalty = BiomechanicalCorrector()
+        self.semi_enabled = False
+        self.predict_on = cfg.get('predict_on', 'student')
+        self._register_load_state_dict_pre_hook(self._from_plain_estimator)
+        #: offline mode: sample id -> (uv (21, 2) image px, z_rel (21,), confidence (21,), keep)
+        self.pseudo_store: Dict[int, Tuple[np.ndarray, np.ndarray, np.ndarray, bool]] = {}
+
+    # ------------------------------------------------------------------ plumbing
+    @staticmethod
+    def _from_plain_estimator(state_dict, prefix, *args, **kwargs) -> None:
+        """Let ``load_from`` take a plain estimator's checkpoint (e.g. from pre-training): its
+        weights go to both the student and the teacher."""
+        plain = [k for k in state_dict if k.startswith(prefix) and not k[len(prefix):].startswith(
+            ('student.', 'teacher.', 'data_preprocessor.'))]
+        for key in plain:
+            rest = key[len(prefix):]
+            value = state_dict.pop(key)
+            state_dict[f'{prefix}student.{rest}'] = value
+            state_dict[f'{prefix}teacher.{rest}'] = value.clone()
+
+    def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
+        model = self.teacher if self.predict_on == 'teacher' else self.student
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return model.predict(inputs, data_samples)
+        return model._forward(inputs, data_samples)
+
+    @property
+    def input_size(self) -> Tuple[int, int]:
+        return self.student.head.input_size
+
+    def _forward_25d(self, model: nn.Module, inputs: Tensor) -> Tuple[Tensor, Tensor, Tensor, tuple]:
+        """``uv`` (N, K, 2) in crop pixels, ``z_rel`` (N, K), probabilities and features."""
+        feats = model.extract_feat(inputs)
+        coords, z_rel, probs = model.head.forward(feats)
+        return coords * coords.new_tensor(self.input_size), z_rel, probs, feats
+
+    @staticmethod
+    def _matrices(samples: SampleList, key: str = 'crop_matrix') -> Tensor:
+        return torch.as_tensor(np.stack([np.asarray(s.metainfo[key]) for s in samples]),
+                               dtype=torch.float64)
+
+    # ---------------------------------------------------------------- pseudo-labels
+    def teacher_views(self, inputs: Dict[str, Tensor],
+                      samples: Dict[str, SampleList]) -> List[str]:
+        """Teacher branches in order: the original view first, then the perturbed ones."""
+        extra = sorted(b for b in inputs if b.startswith(TEACHER + '_'))
+        return [TEACHER] + extra
+
+    @torch.no_grad()
+    def predict_pseudo_labels(self, inputs: Dict[str, Tensor], samples: Dict[str, SampleList],
+                              model: Optional[nn.Module] = None) -> Dict[str, Tensor]:
+        """Run ``model`` (default: the teacher) on every teacher view and fuse the predictions."""
+        model = self.teacher if model is None else model
+        was_training = model.training
+        model.eval()
+        uvs, zs, mats = [], [], []
+        for branch in self.teacher_views(inputs, samples):
+            uv, z, _, _ = self._forward_25d(model, inputs[branch])
+            uvs.append(uv.double())
+            zs.append(z.double())
+            mats.append(self._matrices(samples[branch]))
+        model.train(was_training)
+        ref = samples[TEACHER]
+        K = torch.as_tensor(np.stack([np.asarray(s.metainfo['K']) for s in ref]),
+                            dtype=torch.float64)
+        return self.pseudo_labeller(torch.stack(uvs), torch.stack(zs), torch.stack(mats), K,
+                                    float(max(self.input_size)))
+
+    def _stored_pseudo_labels(self, samples: SampleList) -> Dict[str, Tensor]:
+        missing = [s.metainfo.get('id') for s in samples if s.metainfo.get('id') not in
+                   self.pseudo_store]
+        if missing:
+            raise KeyError(f'no offline pseudo-label for unlabelled sample id(s) {missing[:5]}; '
+                           'the pseudo-label round does not cover the unlabelled dataset')
+        rows = [self.pseudo_store[s.metainfo['id']] for s in samples]
+        uv, z, conf, keep = (torch.as_tensor(np.stack([r[i] for r in rows])) for i in range(4))
+        return dict(uv=uv.double(), z_rel=z.double(), confidence=conf.double() * keep[:, None])
+
+    # ---------------------------------------------------------------------- losses
+    def loss(self, multi_batch_inputs: Dict[str, Tensor],
+             multi_batch_data_samples: Dict[str, SampleList]) -> dict:
+        inputs, samples = multi_batch_inputs, multi_batch_data_samples
+        losses = {}
+        if SUP in inputs:
+            losses.update({f'sup_{k}': v for k, v in
+                           self.student.loss(inputs[SUP], samples[SUP]).items()})
+        if self.semi_enabled and STUDENT in inputs:
+            losses.update(self.unsup_loss(inputs, samples))
+        return losses
+
+    def unsup_loss(self, inputs: Dict[str, Tensor], samples: Dict[str, SampleList]) -> dict:
+        cfg = self.semi_train_cfg
+        if cfg['mode'] == 'online':
+            pseudo = self.predict_pseudo_labels(inputs, samples)
+            keep = select(pseudo['confidence'], **cfg['selection'])
+            weight = pseudo['confidence'] * keep[:, None]
+        else:
+            pseudo = self._stored_pseudo_labels(samples[STUDENT])
+            weight = pseudo['confidence']
+        student_samples = samples[STUDENT]
+        uv, z, _, feats = self._forward_25d(self.student, inputs[STUDENT])
+        to_student = self._matrices(student_samples).to(uv.device)
+        size = uv.new_tensor(self.input_size)
+        losses = {}
+        weight = weight.to(uv)
+        denom = weight.sum().clamp_min(1.0)
+        if cfg['pseudo_weight'] > 0:
+            target_uv = apply_affine(pseudo['uv'].to(to_student), to_student).to(uv)
+            err_uv = ((uv - target_uv) / size).abs().sum(-1)
+            err_z = (z - pseudo['z_rel'].to(z)).abs()
+            losses['loss_pseudo_coord'] = cfg['pseudo_weight'] * (err_uv * weight).sum() / denom
+            losses['loss_pseudo_depth'] = cfg['pseudo_weight'] * 0.3 * (err_z * weight).sum() / denom
+        if cfg['pert_weight'] > 0:
+            weak_uv, weak_z, _, _ = self._forward_25d(self.student, inputs[TEACHER])
+            to_weak = self._matrices(samples[TEACHER]).to(uv.device)
+            strong_in_weak = apply_affine(uv.double(), to_weak @ torch.linalg.inv(to_student))
+            losses['loss_pert'] = cfg['pert_weight'] * (
+                ((strong_in_weak.to(uv) - weak_uv) / size).abs().sum(-1).mean() +
+                0.3 * (z - weak_z).abs().mean())
+        if cfg['xmodal_weight'] > 0 and self.student.with_mask_head:
+            logits = self.student.mask_head.forward(feats)
+            h, w = logits.shape[-2:]
+            uv_mask = uv * uv.new_tensor([w / size[0], h / size[1]])
+            raster = rasterize_hand_mask(uv_mask, (w, h))
+            losses['loss_xmodal'] = cfg['xmodal_weight'] * self.student.mask_head.loss_module(
+                logits, raster)
+        if cfg['biomech_weight'] > 0:
+            K = torch.as_tensor(np.stack([np.asarray(s.metainfo['input_K'])
+                                          for s in student_samples])).to(uv)
+            joints = lift_25d_to_3d(uv, z, K, torch.ones_like(z[:, 0]))
+            losses['loss_biomech'] = cfg['biomech_weight'] * self.penalty.interval_penalty(
+                joints).mean()
+        return losses
