@@ -8,12 +8,13 @@ import sys
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
-def _run(args, cwd):
+def _run(args, cwd, expect_fail=False):
     env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='2')
     proc = subprocess.run([sys.executable] + args, cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=600)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc.stdout + proc.stderr
+    output = proc.stdout + proc.stderr
+    assert (proc.returncode != 0) == expect_fail, output[-6000:]
+    return output
 
 
 def test_train_resume_and_test_through_the_cli(tmp_path, synthetic_root):

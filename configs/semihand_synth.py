@@ -1,0 +1,110 @@
+# SemiHand on the in-project synthetic hands: labelled source ("rendered") + unlabelled target
+# ("real-like"), evaluated on target test (and source test). One config from nothing: supervised
+# burn-in first, then offline pseudo-label rounds with consistency training. Target-test AUC is
+# printed at the end of burn-in (before adaptation) and at the end (after).
+# Parts can be switched off for ablations: see configs/ablations/.
+_base_ = ['./pretrain_synth.py']
+# mmdet's semi-supervised pieces (MultiBranch, MultiSourceSampler, MultiBranchDataPreprocessor,
+# CutOut, MeanTeacherHook) are used as they are
+custom_imports = dict(imports=['semihand_mmpose', 'mmdet.datasets', 'mmdet.models', 'mmdet.engine'],
+                      allow_failed_imports=False)
+
+burn_in_iters = 550
+semi_iters = 300
+round_interval = 150
+max_iters = burn_in_iters + semi_iters
+batch_size = 32
+input_size = _base_.input_size
+unlabelled_samples = 3000
+
+estimator = _base_.model
+model = dict(
+    _delete_=True,
+    type='SemiHandEstimator',
+    estimator=estimator,
+    # mmdet's MultiBranchDataPreprocessor normalises each branch with MMPose's preprocessor
+    data_preprocessor=dict(type='mmdet.MultiBranchDataPreprocessor',
+                           data_preprocessor=dict(estimator.data_preprocessor,
+                                                  type='mmpose.PoseDataPreprocessor')),
+    semi_train_cfg=dict(
+        mode='offline',
+        pseudo_labeller=dict(type='PseudoLabeller', corrector=dict(type='BiomechanicalCorrector'),
+                             sigma=0.05, tau=0.1),
+        selection=dict(mode='top_fraction', value=0.7),
+        pseudo_weight=1.0,
+        pert_weight=0.5,
+        xmodal_weight=0.05,
+        biomech_weight=0.0,
+        predict_on='student'))
+
+# ---------------------------------------------------------------------------------- views
+# teacher: the original crop plus two fixed perturbations (the same on every rank and round)
+teacher_views = dict(
+    unsup_teacher=[],
+    unsup_teacher_1=[dict(type='FixedBBoxTransform', rotation=25.0, scale=0.9)],
+    unsup_teacher_2=[dict(type='FixedBBoxTransform', rotation=-25.0, scale=1.1,
+                          shift=(0.05, -0.05))])
+pack = dict(type='PackHand3DInputs')
+affine = dict(type='HandAffine', input_size=input_size)
+# student: strong geometric and photometric perturbation
+strong_view = [
+    dict(type='RandomBBoxTransform', shift_factor=0.1, scale_factor=(0.75, 1.25),
+         rotate_factor=45.0, rotate_prob=0.8),
+    affine,
+    dict(type='PhotometricDistortion'),
+    dict(type='RandomBlurNoise'),
+    dict(type='mmdet.CutOut', n_holes=(1, 2), cutout_ratio=[(0.15, 0.15), (0.25, 0.25)]),
+    pack,
+]
+branch_field = ['sup', 'unsup_student'] + list(teacher_views)
+teacher_branches = {name: steps + [affine, pack] for name, steps in teacher_views.items()}
+
+sup_pipeline = _base_.train_pipeline[:-1] + [
+    dict(type='mmdet.MultiBranch', branch_field=branch_field, sup=[pack])]
+unsup_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale', padding=1.25),
+    dict(type='mmdet.MultiBranch', branch_field=branch_field, unsup_student=strong_view,
+         **teacher_branches),
+]
+pseudo_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale', padding=1.25),
+    dict(type='mmdet.MultiBranch', branch_field=list(teacher_views), **teacher_branches),
+]
+
+# ------------------------------------------------------------------------------------ data
+synthetic = _base_.synthetic
+labelled = dict(**synthetic, domain='source', split='train', num_samples=12000, seed=0,
+                pipeline=sup_pipeline)
+unlabelled = dict(**synthetic, domain='target', split='train', num_samples=unlabelled_samples,
+                  seed=1, labelled=False, pipeline=unsup_pipeline)
+train_dataloader = dict(
+    _delete_=True,
+    batch_size=batch_size,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='mmdet.MultiSourceSampler', batch_size=batch_size, source_ratio=[1, 1]),
+    dataset=dict(type='ConcatDataset', ignore_keys=['dataset_name'],
+                 datasets=[labelled, unlabelled]))
+
+custom_hooks = [
+    dict(type='SyncBuffersHook'),
+    dict(type='SemiHandHook', mode='offline', burn_in_iters=burn_in_iters,
+         round_interval=round_interval,
+         pseudo_dataloader=dict(
+             batch_size=64, num_workers=2, persistent_workers=False,
+             sampler=dict(type='DefaultSampler', shuffle=False),
+             dataset=dict(unlabelled, pipeline=pseudo_pipeline)),
+         # the unlabelled images' hidden labels, only to report the pseudo-labels' error
+         label_dataset=dict(unlabelled, labelled=True, pipeline=[])),
+]
+
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=burn_in_iters)
+param_scheduler = [
+    dict(type='LinearLR', begin=0, end=100, start_factor=0.01, by_epoch=False),
+    dict(type='CosineAnnealingLR', begin=100, end=burn_in_iters, T_max=burn_in_iters - 100,
+         eta_min=2e-4, by_epoch=False),
+    dict(type='ConstantLR', begin=burn_in_iters, end=max_iters, factor=0.1, by_epoch=False),
+]
+default_hooks = dict(checkpoint=dict(interval=round_interval))

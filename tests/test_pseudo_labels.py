@@ -1,0 +1,94 @@
+# Copyright (c) semihand_mmpose authors. All rights reserved.
+import numpy as np
+import pytest
+import torch
+
+from semihand_mmpose.datasets.synthetic import generator
+from semihand_mmpose.datasets.transforms import FixedBBoxTransform, HandAffine
+from semihand_mmpose.geometry import apply_affine
+from semihand_mmpose.models.semi import PseudoLabeller, rasterize_hand_mask, select
+
+
+def _views(sample, transforms):
+    """Crop matrices and the exact keypoints (crop px) of several views of one sample."""
+    uv = sample['uv'].astype(np.float32)
+    mats, kpts = [], []
+    for t in transforms:
+        r = dict(img=sample['image'], keypoints=uv[None], bbox_center=((uv.min(0) + uv.max(0)) /
+                 2)[None], bbox_scale=np.array([[100.0, 100.0]], np.float32))
+        if t is not None:
+            r = t.transform(r)
+        r = HandAffine((64, 64)).transform(r)
+        mats.append(r['crop_matrix'])
+        kpts.append(r['transformed_keypoints'][0])
+    return torch.as_tensor(np.stack(mats)), torch.as_tensor(np.stack(kpts))
+
+
+VIEWS = [None, FixedBBoxTransform(rotation=25.0, scale=0.9),
+         FixedBBoxTransform(rotation=-25.0, scale=1.1, shift=(0.05, -0.05))]
+
+
+def _inputs(n=4):
+    samples = [generator.generate_sample('source', 3, i, 128) for i in range(n)]
+    mats, uvs = zip(*[_views(s, VIEWS) for s in samples])
+    mats = torch.stack(mats, 1).double()  # (V, B, 3, 3)
+    uvs = torch.stack(uvs, 1).double()
+    z = torch.stack([torch.as_tensor((s['joints_cam'][:, 2] - s['joints_cam'][0, 2]) /
+                                     np.linalg.norm(s['joints_cam'][9] - s['joints_cam'][0]))
+                     for s in samples]).double()
+    K = torch.as_tensor(np.stack([s['K'] for s in samples])).double()
+    gt = torch.as_tensor(np.stack([s['uv'] for s in samples])).double()
+    return uvs, z.expand(3, -1, -1), mats, K, gt
+
+
+def test_exact_views_give_the_exact_label_with_full_confidence():
+    uvs, z, mats, K, gt = _inputs()
+    out = PseudoLabeller()(uvs, z, mats, K, 64.0)
+    torch.testing.assert_close(out['uv'], gt, atol=1e-3, rtol=0)
+    torch.testing.assert_close(out['views_uv'][1], gt, atol=1e-3, rtol=0)
+    assert float(out['confidence'].min()) > 0.99
+
+
+def test_disagreeing_views_lower_that_joints_confidence():
+    uvs, z, mats, K, gt = _inputs()
+    uvs = uvs.clone()
+    uvs[1, :, 8] += 6.0  # one view puts the index tip 6 px off
+    out = PseudoLabeller(corrector=None)(uvs, z, mats, K, 64.0)
+    conf = out['confidence']
+    assert float(conf[:, 8].max()) < 0.8 and float(conf[:, [0, 4, 12]].min()) > 0.99
+
+
+def test_infeasible_mean_is_corrected_and_less_trusted():
+    uvs, z, mats, K, gt = _inputs()
+    z = z.clone()
+    z[:, :, 12] += 1.5  # middle fingertip far behind: an impossible bone
+    out = PseudoLabeller()(uvs, z, mats, K, 64.0)
+    assert float(out['confidence'][:, 12].max()) < 0.5
+    plain = PseudoLabeller(corrector=None)(uvs, z, mats, K, 64.0)
+    assert float(plain['confidence'][:, 12].min()) > 0.99
+
+
+def test_selection_modes():
+    conf = torch.tensor([[0.9] * 21, [0.2] * 21, [0.6] * 21, [0.5] * 21])
+    assert select(conf, 'threshold', 0.55).tolist() == [True, False, True, False]
+    assert select(conf, 'top_fraction', 0.5).tolist() == [True, False, True, False]
+    assert select(conf, 'all').all()
+    with pytest.raises(ValueError, match='selection mode'):
+        select(conf, 'best')
+
+
+def test_rasterised_mask_covers_the_pose_and_carries_gradients():
+    s = generator.generate_sample('source', 0, 2, 64)
+    uv = torch.as_tensor(s['uv'][None]).float().requires_grad_(True)
+    mask = rasterize_hand_mask(uv, (64, 64))
+    assert mask.shape == (1, 1, 64, 64)
+    values = mask.detach()
+    assert float(values.min()) >= 0.0 and float(values.max()) <= 1.0
+    for u, v in s['uv']:
+        assert float(values[0, 0, int(round(v)), int(round(u))]) > 0.5
+    # it agrees with the rendered mask far better than chance
+    hard = (values[0, 0] > 0.5).numpy()
+    iou = (hard & (s['mask'] > 0)).sum() / (hard | (s['mask'] > 0)).sum()
+    assert iou > 0.5
+    mask.sum().backward()
+    assert float(uv.grad.abs().sum()) > 0

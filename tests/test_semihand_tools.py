@@ -1,0 +1,58 @@
+# Copyright (c) semihand_mmpose authors. All rights reserved.
+"""SemiHand through MMPose's CLI: burn-in, offline rounds, resume, and a broken round file."""
+import glob
+import os.path as osp
+
+from test_tools import ROOT, _run
+
+
+def _small(root):
+    opts = []
+    for prefix in ('train_dataloader.dataset.datasets.0', 'train_dataloader.dataset.datasets.1',
+                   'custom_hooks.1.pseudo_dataloader.dataset', 'custom_hooks.1.label_dataset',
+                   'val_dataloader.dataset.datasets.0', 'val_dataloader.dataset.datasets.1'):
+        opts += [f'{prefix}.data_root={root}', f'{prefix}.num_samples=16']
+    return ['--cfg-options'] + opts + [
+        'custom_hooks.1.burn_in_iters=2', 'custom_hooks.1.round_interval=2',
+        'custom_hooks.1.pseudo_dataloader.num_workers=0', 'train_dataloader.batch_size=8',
+        'train_dataloader.sampler.batch_size=8', 'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False', 'val_dataloader.num_workers=0',
+        'val_dataloader.persistent_workers=False', 'default_hooks.checkpoint.interval=2',
+        'default_hooks.logger.interval=1']
+
+
+def test_semihand_rounds_resume_and_reject_a_truncated_round(tmp_path, synthetic_root):
+    work = str(tmp_path / 'work')
+    cfg = osp.join(ROOT, 'configs', 'semihand_synth.py')
+    # rounds after 2 and 4 iterations (none at the last iteration, 5)
+    log = _run(['tools/train.py', cfg, '--work-dir', work] + _small(synthetic_root) +
+               ['train_cfg.max_iters=5', 'train_cfg.val_interval=5'], ROOT)
+    assert 'unlabelled losses on after 2 iterations' in log
+    assert 'SemiHand round round: 1' in log and 'movement_px' in log
+    assert 'loss_pseudo_coord' in log and 'loss_pert' in log and 'loss_xmodal' in log
+    assert 'synthetic_target/AUC' in log
+    rounds = sorted(glob.glob(osp.join(work, 'pseudo_labels', 'round_*.pth')))
+    assert [osp.basename(r) for r in rounds] == ['round_000.pth', 'round_001.pth']
+    log = _run(['tools/train.py', cfg, '--work-dir', work, '--resume'] + _small(synthetic_root) +
+               ['train_cfg.max_iters=7', 'train_cfg.val_interval=7'], ROOT)
+    assert 'resumed with pseudo-labels of' in log and 'round_001.pth' in log
+    rounds = sorted(glob.glob(osp.join(work, 'pseudo_labels', 'round_*.pth')))
+    assert osp.basename(rounds[-1]) == 'round_002.pth'  # the resumed run went on with rounds
+    # a truncated round file is refused with its name, not silently used
+    with open(rounds[-1], 'r+b') as f:
+        f.truncate(100)
+    proc_log = _run(['tools/train.py', cfg, '--work-dir', work, '--resume'] +
+                    _small(synthetic_root) + ['train_cfg.max_iters=9'], ROOT, expect_fail=True)
+    assert 'round_002.pth cannot be read' in proc_log
+
+
+def test_online_mean_teacher_mode(tmp_path, synthetic_root):
+    work = str(tmp_path / 'online')
+    cfg = osp.join(ROOT, 'configs', 'semihand_synth_online.py')
+    small = [o for o in _small(synthetic_root) if 'pseudo_dataloader' not in o and
+             'label_dataset' not in o and 'round_interval' not in o]
+    log = _run(['tools/train.py', cfg, '--work-dir', work] + small +
+               ['train_cfg.max_iters=4', 'train_cfg.val_interval=4'], ROOT)
+    assert 'unlabelled losses on after 2 iterations (online pseudo-labels)' in log
+    assert 'loss_pseudo_coord' in log and 'synthetic_target/AUC' in log
+    assert not osp.exists(osp.join(work, 'pseudo_labels'))
