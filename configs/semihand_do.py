@@ -1,0 +1,32 @@
+# SemiHand on Dexter+Object: RHD labelled + DO unlabelled, evaluated on the DO fingertips with the
+# 0-100 mm protocol (Iqbal et al.; Mueller et al.): absolute camera coordinates, frames with fewer
+# than 2 valid tips left out. For the 20-50 mm protocol after centroid-and-scale alignment
+# (Zhou et al.), use --cfg-options val_evaluator.alignment=centroid_scale
+# val_evaluator.auc_range="(20.0,50.0)". The two ranges are not comparable.
+# Prepare the data first:
+#   python tools/dataset_converters/dexter_object_to_hand3d.py data/dexter_object --out-dir data/do
+_base_ = ['./semihand_stb.py']
+
+do_images = 'data/dexter_object/'
+do_hint = ('Convert Dexter+Object first: python tools/dataset_converters/dexter_object_to_hand3d.py '
+           'data/dexter_object --out-dir data/do (README, "Data preparation")')
+do_all = dict(type='Hand3DDataset', ann_file='data/do/do_test.json',
+              data_prefix=dict(img=do_images), missing_data_hint=do_hint)
+unlabelled = dict(do_all, dataset_name='do_unlabelled', labelled=False,
+                  pipeline=_base_.unsup_pipeline)
+train_dataloader = dict(dataset=dict(datasets=[_base_.labelled, unlabelled]))
+val_dataloader = dict(dataset=dict(_delete_=True, **do_all, dataset_name='do', test_mode=True,
+                                   pipeline=_base_.test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(type='Hand3DMetric', auc_range=(0.0, 100.0), scale='none', alignment='none',
+                     joint_subset=(4, 8, 12, 16, 20), min_valid_joints=2)
+test_evaluator = val_evaluator
+custom_hooks = [
+    dict(type='SyncBuffersHook'),
+    dict(type='SemiHandHook', mode='offline', burn_in_iters=0,
+         round_interval=_base_.round_interval,
+         pseudo_dataloader=dict(
+             batch_size=64, num_workers=4, persistent_workers=False,
+             sampler=dict(type='DefaultSampler', shuffle=False),
+             dataset=dict(unlabelled, pipeline=_base_.pseudo_pipeline))),
+]

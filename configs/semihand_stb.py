@@ -1,0 +1,97 @@
+# SemiHand on real data: RHD labelled + STB unlabelled, evaluated on STB test (B1) with the STB
+# protocol: 3D PCK AUC 20-50 mm, root-relative (root: the wrist, placed from STB's palm centre by
+# the converter's stated convention), prediction scaled by the ground-truth reference bone.
+# Starts from the RHD checkpoint of configs/pretrain_rhd.py. Prepare the data first:
+#   python tools/dataset_converters/rhd_to_hand3d.py data/RHD_published_v2 --out-dir data/rhd
+#   python tools/dataset_converters/stb_to_hand3d.py data/STB --out-dir data/stb
+_base_ = ['./pretrain_rhd.py']
+custom_imports = dict(imports=['semihand_mmpose', 'mmdet.datasets', 'mmdet.models', 'mmdet.engine'],
+                      allow_failed_imports=False)
+
+load_from = 'work_dirs/pretrain_rhd/best_hand3d_AUC.pth'
+input_size = _base_.input_size
+max_iters = 20000
+round_interval = 2000
+batch_size = 64
+stb_images = 'data/STB/'
+stb_converted = 'data/stb/'
+stb_hint = ('Convert STB first: python tools/dataset_converters/stb_to_hand3d.py data/STB '
+            '--out-dir data/stb (README, "Data preparation")')
+target_train = dict(type='Hand3DDataset', ann_file=stb_converted + 'stb_train.json',
+                    data_prefix=dict(img=stb_images), dataset_name='stb_unlabelled',
+                    missing_data_hint=stb_hint)
+target_test = dict(type='Hand3DDataset', ann_file=stb_converted + 'stb_test.json',
+                   data_prefix=dict(img=stb_images), dataset_name='stb', missing_data_hint=stb_hint)
+
+estimator = _base_.model
+estimator.backbone.init_cfg = None  # the weights come from load_from (the RHD checkpoint)
+model = dict(
+    _delete_=True,
+    type='SemiHandEstimator',
+    estimator=estimator,
+    data_preprocessor=dict(type='mmdet.MultiBranchDataPreprocessor',
+                           data_preprocessor=dict(estimator.data_preprocessor,
+                                                  type='mmpose.PoseDataPreprocessor')),
+    semi_train_cfg=dict(
+        mode='offline',
+        pseudo_labeller=dict(type='PseudoLabeller', corrector=dict(type='BiomechanicalCorrector'),
+                             sigma=0.05, tau=0.1),
+        selection=dict(mode='top_fraction', value=0.7),
+        pseudo_weight=1.0, pert_weight=0.5, xmodal_weight=0.05, biomech_weight=0.0,
+        predict_on='student'))
+
+teacher_views = dict(
+    unsup_teacher=[],
+    unsup_teacher_1=[dict(type='FixedBBoxTransform', rotation=25.0, scale=0.9)],
+    unsup_teacher_2=[dict(type='FixedBBoxTransform', rotation=-25.0, scale=1.1,
+                          shift=(0.05, -0.05))])
+pack = dict(type='PackHand3DInputs')
+affine = dict(type='HandAffine', input_size=input_size)
+strong_view = [
+    dict(type='RandomBBoxTransform', shift_factor=0.1, scale_factor=(0.75, 1.25),
+         rotate_factor=45.0, rotate_prob=0.8),
+    affine,
+    dict(type='PhotometricDistortion'),
+    dict(type='RandomBlurNoise'),
+    dict(type='mmdet.CutOut', n_holes=(1, 2), cutout_ratio=[(0.15, 0.15), (0.25, 0.25)]),
+    pack,
+]
+branch_field = ['sup', 'unsup_student'] + list(teacher_views)
+teacher_branches = {name: steps + [affine, pack] for name, steps in teacher_views.items()}
+sup_pipeline = _base_.train_pipeline[:-1] + [
+    dict(type='mmdet.MultiBranch', branch_field=branch_field, sup=[pack])]
+unsup_pipeline = [
+    dict(type='LoadImage'), dict(type='GetBBoxCenterScale', padding=1.25),
+    dict(type='mmdet.MultiBranch', branch_field=branch_field, unsup_student=strong_view,
+         **teacher_branches)]
+pseudo_pipeline = [
+    dict(type='LoadImage'), dict(type='GetBBoxCenterScale', padding=1.25),
+    dict(type='mmdet.MultiBranch', branch_field=list(teacher_views), **teacher_branches)]
+
+labelled = dict(_base_.rhd_train, pipeline=sup_pipeline)
+unlabelled = dict(target_train, labelled=False, pipeline=unsup_pipeline)
+train_dataloader = dict(
+    _delete_=True, batch_size=batch_size, num_workers=8, persistent_workers=True,
+    sampler=dict(type='mmdet.MultiSourceSampler', batch_size=batch_size, source_ratio=[1, 1]),
+    dataset=dict(type='ConcatDataset', ignore_keys=['dataset_name'],
+                 datasets=[labelled, unlabelled]))
+val_dataloader = dict(dataset=dict(_delete_=True, **target_test, test_mode=True,
+                                   pipeline=_base_.test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(type='Hand3DMetric', auc_range=(20.0, 50.0), scale='gt_bone',
+                     alignment='root', visible_only=False)
+test_evaluator = val_evaluator
+
+custom_hooks = [
+    dict(type='SyncBuffersHook'),
+    dict(type='SemiHandHook', mode='offline', burn_in_iters=0, round_interval=round_interval,
+         pseudo_dataloader=dict(
+             batch_size=64, num_workers=4, persistent_workers=False,
+             sampler=dict(type='DefaultSampler', shuffle=False),
+             dataset=dict(unlabelled, pipeline=pseudo_pipeline))),
+]
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=round_interval)
+optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-4))
+param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False, begin=0, end=max_iters)]
+default_hooks = dict(checkpoint=dict(interval=round_interval, save_best='hand3d/AUC',
+                                     rule='greater'))

@@ -1,0 +1,178 @@
+# Copyright (c) semihand_mmpose authors. All rights reserved.
+"""Converters from the original RHD / STB / Dexter+Object files, on tiny files the tests write."""
+import json
+import os
+import os.path as osp
+import pickle
+
+import cv2
+import numpy as np
+import pytest
+from scipy.io import savemat
+
+from semihand_mmpose.datasets import Hand3DDataset
+from semihand_mmpose.datasets.synthetic import generator
+from tools.dataset_converters import dexter_object_to_hand3d as do
+from tools.dataset_converters import rhd_to_hand3d as rhd
+from tools.dataset_converters import stb_to_hand3d as stb
+
+
+def _hands(n, size=320):
+    """Known hands (canonical order, mm) with their cameras and exact projections."""
+    return [generator.generate_sample('source', 9, i, size) for i in range(n)]
+
+
+# ------------------------------------------------------------------------------------------ RHD
+def _write_rhd(root, hands):
+    split = osp.join(root, 'training')
+    for sub in ('color', 'mask'):
+        os.makedirs(osp.join(split, sub))
+    annos = {}
+    inverse = np.argsort(rhd.RHD_TO_CANONICAL)  # canonical -> RHD order
+    for i, (left, right) in enumerate(hands):
+        xyz = np.zeros((42, 3))
+        uv_vis = np.zeros((42, 3))
+        parts = np.zeros((320, 320), np.uint8)
+        for offset, h, label in ((0, left, 5), (21, right, 20)):
+            if h is None:
+                continue
+            xyz[offset:offset + 21] = h['joints_cam'][inverse] / 1000.0
+            uv_vis[offset:offset + 21, :2] = h['uv'][inverse]
+            uv_vis[offset:offset + 21, 2] = h['visible'][inverse]
+            parts[h['mask'] > 0] = label
+        annos[i] = dict(xyz=xyz, uv_vis=uv_vis, K=(left or right)['K'])
+        cv2.imwrite(osp.join(split, 'color', f'{i:05d}.png'), (left or right)['image'])
+        cv2.imwrite(osp.join(split, 'mask', f'{i:05d}.png'), parts)
+    with open(osp.join(split, 'anno_training.pickle'), 'wb') as f:
+        pickle.dump(annos, f)
+
+
+def test_rhd_converter_reproduces_joints_projections_and_masks(tmp_path):
+    a, b = _hands(2)
+    root, out = str(tmp_path / 'RHD'), str(tmp_path / 'out')
+    # sample 0: a left hand only; sample 1: a right hand only (same camera for both is fine)
+    _write_rhd(root, [(a, None), (None, b)])
+    coco = json.load(open(rhd.convert_split(root, 'training', out)))
+    assert len(coco['images']) == 2 and len(coco['annotations']) == 2
+    left, right = coco['annotations']
+    assert (left['hand_side'], right['hand_side']) == ('left', 'right')
+    for ann, h in ((left, a), (right, b)):
+        np.testing.assert_allclose(ann['keypoints_3d'], h['joints_cam'], atol=1e-6)
+        kpts = np.asarray(ann['keypoints']).reshape(21, 3)
+        np.testing.assert_allclose(kpts[:, :2], h['uv'], atol=1e-6)
+        np.testing.assert_array_equal(kpts[:, 2], np.where(h['visible'] > 0, 2, 1))
+        mask = cv2.imread(osp.join(out, ann['mask_file']), cv2.IMREAD_GRAYSCALE)
+        np.testing.assert_array_equal(mask > 0, h['mask'] > 0)
+    # and the dataset reads it
+    ds = Hand3DDataset(ann_file=osp.join(out, 'rhd_training.json'),
+                       data_prefix=dict(img=root, mask=out))
+    assert len(ds) == 2
+
+
+def test_rhd_bad_input_names_file_and_field(tmp_path):
+    root = str(tmp_path / 'RHD')
+    _write_rhd(root, [(_hands(1)[0], None)])
+    path = osp.join(root, 'training', 'anno_training.pickle')
+    annos = pickle.load(open(path, 'rb'))
+    del annos[0]['uv_vis']
+    pickle.dump(annos, open(path, 'wb'))
+    with pytest.raises(KeyError, match='anno_training.pickle: sample 0: no field "uv_vis"'):
+        rhd.convert_split(root, 'training', str(tmp_path / 'out'))
+    assert not osp.exists(tmp_path / 'out' / 'rhd_training.json')  # nothing half-written
+    with pytest.raises(FileNotFoundError, match='anno_evaluation.pickle'):
+        rhd.convert_split(root, 'evaluation', str(tmp_path / 'out'))
+
+
+# ------------------------------------------------------------------------------------------ STB
+def _write_stb(root, sequences, frames):
+    """STB files whose colour-frame joints are ``frames`` (canonical order, wrist convention)."""
+    os.makedirs(osp.join(root, 'labels'))
+    R, _ = cv2.Rodrigues(stb.ROTVEC)
+    inverse = np.argsort(stb.STB_TO_CANONICAL)
+    for seq in sequences:
+        os.makedirs(osp.join(root, 'images', seq))
+        para = []
+        for i, joints in enumerate(frames):
+            palm = joints.copy()
+            # invert the wrist convention: palm = middle MCP + (wrist - middle MCP) / 2.2
+            palm[0] = joints[9] + (joints[0] - joints[9]) / stb.WRIST_FACTOR
+            depth = (palm - stb.TRANSLATION) @ R  # inverse of x R^T + t
+            para.append(depth[inverse])
+            cv2.imwrite(osp.join(root, 'images', seq, f'SK_color_{i}.png'),
+                        np.zeros((480, 640, 3), np.uint8))
+        savemat(osp.join(root, 'labels', f'{seq}_SK.mat'),
+                dict(handPara=np.stack(para).transpose(2, 1, 0)))
+
+
+def _stb_frames(n):
+    out = []
+    for h in _hands(n, 128):
+        j = h['joints_cam'].copy()
+        j[:, 2] += 400.0
+        out.append(j)
+    return out
+
+
+def test_stb_converter_reproduces_joints_and_projections(tmp_path):
+    frames = _stb_frames(3)
+    root = str(tmp_path / 'STB')
+    _write_stb(root, stb.SPLITS['test'], frames)
+    coco = json.load(open(stb.convert_split(root, 'test', str(tmp_path / 'out'))))
+    assert len(coco['annotations']) == 6
+    for ann, joints in zip(coco['annotations'], frames * 2):
+        np.testing.assert_allclose(ann['keypoints_3d'], joints, atol=1e-6)
+        uvw = joints @ stb.K_COLOR.T
+        kpts = np.asarray(ann['keypoints']).reshape(21, 3)
+        np.testing.assert_allclose(kpts[:, :2], uvw[:, :2] / uvw[:, 2:], atol=1e-6)
+        assert ann['hand_side'] == 'left'
+
+
+def test_stb_bad_mat_and_missing_sequence(tmp_path):
+    root = str(tmp_path / 'STB')
+    _write_stb(root, ['B1Counting'], _stb_frames(1))
+    with pytest.raises(FileNotFoundError, match='B1Random_SK.mat'):
+        stb.convert_split(root, 'test', str(tmp_path / 'out'))
+    savemat(osp.join(root, 'labels', 'B1Counting_SK.mat'), dict(other=np.zeros(3)))
+    with pytest.raises(KeyError, match='no variable "handPara"'):
+        stb.load_sequence(root, 'B1Counting')
+    savemat(osp.join(root, 'labels', 'B1Counting_SK.mat'), dict(handPara=np.zeros((3, 20, 4))))
+    with pytest.raises(ValueError, match=r'shape \(3, 20, 4\), expected \(3, 21, frames\)'):
+        stb.load_sequence(root, 'B1Counting')
+
+
+# ------------------------------------------------------------------------------ Dexter+Object
+def test_dexter_object_converter_marks_missing_tips(tmp_path):
+    root = str(tmp_path / 'DO')
+    seq_dir = osp.join(root, 'data', 'Grasp1')
+    os.makedirs(osp.join(seq_dir, 'color'))
+    os.makedirs(osp.join(seq_dir, 'annotations'))
+    rng = np.random.default_rng(0)
+    tips = rng.uniform(-80, 80, (3, 5, 3)) + [0.0, 0.0, 450.0]
+    tips[1, 2, 2] = do.MISSING_Z            # frame 1: middle tip missing
+    tips[2, :4, 2] = do.MISSING_Z           # frame 2: only one valid tip
+    with open(osp.join(seq_dir, 'annotations', 'Grasp13D.txt'), 'w') as f:
+        for frame in tips:
+            f.write(';'.join(' '.join(f'{v:.4f}' for v in t) for t in frame) + ';\n')
+    for i in range(3):
+        cv2.imwrite(osp.join(seq_dir, 'color', f'image_{i:05d}.png'),
+                    np.zeros((480, 640, 3), np.uint8))
+    coco = json.load(open(do.convert(root, str(tmp_path / 'out'), ['Grasp1'])))
+    anns = coco['annotations']
+    assert [a['num_keypoints'] for a in anns] == [5, 4, 1]
+    valid = np.asarray(anns[1]['keypoints_3d_valid'])
+    assert valid[list(do.TIPS)].tolist() == [1, 1, 0, 1, 1] and valid.sum() == 4
+    cam = tips[0, 0] + do.TRANSLATION
+    np.testing.assert_allclose(anns[0]['keypoints_3d'][4], cam, atol=1e-3)
+    uvw = do.K_COLOR @ cam
+    np.testing.assert_allclose(np.asarray(anns[0]['keypoints']).reshape(21, 3)[4, :2],
+                               uvw[:2] / uvw[2], atol=1e-3)
+
+
+def test_dexter_object_bad_line_names_file_and_line(tmp_path):
+    root = str(tmp_path / 'DO')
+    seq_dir = osp.join(root, 'data', 'Pinch', 'annotations')
+    os.makedirs(seq_dir)
+    with open(osp.join(seq_dir, 'Pinch3D.txt'), 'w') as f:
+        f.write('1 2 3; 4 5 6;\n')
+    with pytest.raises(ValueError, match=r'Pinch3D.txt:1: expected five'):
+        do.read_tips(osp.join(seq_dir, 'Pinch3D.txt'))

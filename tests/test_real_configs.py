@@ -1,0 +1,62 @@
+# Copyright (c) semihand_mmpose authors. All rights reserved.
+"""The real-data configs on tiny converted RHD/STB files, through MMPose's CLI."""
+import os
+import os.path as osp
+import shutil
+
+from test_converters import _hands, _stb_frames, _write_rhd, _write_stb
+from test_tools import ROOT, _run
+from tools.dataset_converters import rhd_to_hand3d as rhd
+from tools.dataset_converters import stb_to_hand3d as stb
+
+TRAIN = osp.join(ROOT, 'tools', 'train.py')
+TEST = osp.join(ROOT, 'tools', 'test.py')
+# CPU-sized overrides: no ImageNet download, small batches, no worker processes
+CPU = ['model.backbone.init_cfg=None', 'train_dataloader.batch_size=2',
+       'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
+       'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
+       'val_dataloader.batch_size=2', 'train_cfg.max_iters=1', 'train_cfg.val_interval=1',
+       'default_hooks.checkpoint.interval=1', 'default_hooks.logger.interval=1']
+
+
+def test_semihand_stb_without_data_says_how_to_prepare_it(tmp_path):
+    log = _run([TRAIN, osp.join(ROOT, 'configs', 'semihand_stb.py'), '--work-dir',
+                str(tmp_path / 'w')], str(tmp_path), expect_fail=True)
+    assert 'does not exist' in log and 'python tools/dataset_converters/' in log
+
+
+def test_rhd_pretraining_then_semihand_stb_on_converted_files(tmp_path):
+    data = tmp_path / 'data'
+    a, b, c = _hands(3)
+    _write_rhd(str(data / 'RHD_published_v2'), [(a, None), (None, b)])
+    # the evaluation split: the same layout under evaluation/
+    shutil.copytree(data / 'RHD_published_v2' / 'training', data / 'RHD_published_v2' / 'evaluation')
+    os.rename(data / 'RHD_published_v2' / 'evaluation' / 'anno_training.pickle',
+              data / 'RHD_published_v2' / 'evaluation' / 'anno_evaluation.pickle')
+    for split in ('training', 'evaluation'):
+        rhd.convert_split(str(data / 'RHD_published_v2'), split, str(data / 'rhd'))
+    _write_stb(str(data / 'STB'), stb.SEQUENCES, _stb_frames(1))
+    for split in ('train', 'test'):
+        stb.convert_split(str(data / 'STB'), split, str(data / 'stb'))
+
+    work_rhd = str(tmp_path / 'work_rhd')
+    log = _run([TRAIN, osp.join(ROOT, 'configs', 'pretrain_rhd.py'), '--work-dir',
+                work_rhd, '--cfg-options'] + CPU, str(tmp_path))
+    assert 'rhd: 2 hands' in log or 'hand3d/AUC' in log
+    ckpt = osp.join(work_rhd, 'iter_1.pth')
+    assert osp.isfile(ckpt)
+
+    work_stb = str(tmp_path / 'work_stb')
+    semi_cpu = [o for o in CPU if not o.startswith('model.backbone')]
+    log = _run([TRAIN, osp.join(ROOT, 'configs', 'semihand_stb.py'), '--work-dir', work_stb,
+                '--cfg-options', f'load_from={ckpt}', 'train_dataloader.sampler.batch_size=2',
+                'custom_hooks.1.pseudo_dataloader.num_workers=0',
+                'custom_hooks.1.pseudo_dataloader.batch_size=4'] + semi_cpu, str(tmp_path))
+    assert 'Load checkpoint from' in log and 'SemiHand round round: 0' in log
+    assert 'loss_pseudo_coord' in log and 'hand3d/AUC' in log
+    log = _run([TEST, osp.join(ROOT, 'configs', 'semihand_stb.py'),
+                osp.join(work_stb, 'iter_1.pth'), '--work-dir', work_stb, '--cfg-options',
+                'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
+                'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False'],
+               str(tmp_path))
+    assert 'stb' in log and 'hand3d/AUC' in log
