@@ -1,6 +1,7 @@
 # Stage 1 of SemiHand on the in-project synthetic hands: supervised 2.5D pose + hand mask on the
 # labelled source domain ("rendered", plays RHD), validated on source test and target test so the
-# domain gap is printed. Sized for 2 CPU cores (about 14 minutes with data generation); see configs/backbones/ for other
+# domain gap is printed. Sized for 2 CPU cores (about 14 minutes with data generation); see
+# configs/backbones/ for other
 # backbones and configs/pretrain_rhd.py for the real-data, GPU-sized version.
 _base_ = ['./_base_/default_runtime.py']
 

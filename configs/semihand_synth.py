@@ -101,10 +101,11 @@ custom_hooks = [
 ]
 
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=burn_in_iters)
+# cosine decay during burn-in; the semi-supervised iterations keep its final rate (2e-4). (A
+# ConstantLR here would multiply that rate again, not set it.)
 param_scheduler = [
     dict(type='LinearLR', begin=0, end=100, start_factor=0.01, by_epoch=False),
     dict(type='CosineAnnealingLR', begin=100, end=burn_in_iters, T_max=burn_in_iters - 100,
          eta_min=2e-4, by_epoch=False),
-    dict(type='ConstantLR', begin=burn_in_iters, end=max_iters, factor=0.1, by_epoch=False),
 ]
 default_hooks = dict(checkpoint=dict(interval=round_interval))

@@ -1,11 +1,15 @@
 # Copyright (c) semihand_mmpose authors. All rights reserved.
-"""The real-data configs on tiny converted RHD/STB files, through MMPose's CLI."""
+"""The real-data configs on tiny converted RHD, STB and Dexter+Object files, via MMPose's CLI."""
 import os
 import os.path as osp
 import shutil
 
+import cv2
+import numpy as np
+
 from test_converters import _hands, _stb_frames, _write_rhd, _write_stb
 from test_tools import ROOT, _run
+from tools.dataset_converters import dexter_object_to_hand3d as do
 from tools.dataset_converters import rhd_to_hand3d as rhd
 from tools.dataset_converters import stb_to_hand3d as stb
 
@@ -60,3 +64,21 @@ def test_rhd_pretraining_then_semihand_stb_on_converted_files(tmp_path):
                 'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False'],
                str(tmp_path))
     assert 'stb' in log and 'hand3d/AUC' in log
+
+    # Dexter+Object: converted fingertips evaluate with the 0-100 mm fingertip protocol
+    seq = data / 'dexter_object' / 'data' / 'Grasp1'
+    os.makedirs(seq / 'color')
+    os.makedirs(seq / 'annotations')
+    tips = [h['joints_cam'][list(do.TIPS)] + [0.0, 0.0, 300.0] - do.TRANSLATION
+            for h in (a, b, c)]
+    with open(seq / 'annotations' / 'Grasp13D.txt', 'w') as f:
+        for frame in tips:
+            f.write(';'.join(' '.join(f'{v:.4f}' for v in t) for t in frame) + ';\n')
+    for i in range(3):
+        cv2.imwrite(str(seq / 'color' / f'{i:05d}.png'), np.zeros((480, 640, 3), np.uint8))
+    do.convert(str(data / 'dexter_object'), str(data / 'do'), ['Grasp1'])
+    log = _run([TEST, osp.join(ROOT, 'configs', 'semihand_do.py'),
+                osp.join(work_stb, 'iter_1.pth'), '--work-dir', str(tmp_path / 'work_do'),
+                '--cfg-options', 'test_dataloader.num_workers=0',
+                'test_dataloader.persistent_workers=False'], str(tmp_path))
+    assert 'do: 3 hands' in log and 'alignment=none' in log and 'hand3d/AUC' in log

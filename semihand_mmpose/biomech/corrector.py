@@ -53,8 +53,9 @@ class BiomechanicalCorrector:
         self.bone_limits = torch.as_tensor(np.asarray(bone, np.float64))
         self.angle_limits = torch.as_tensor(np.deg2rad(np.asarray(angle, np.float64)))
         if self.bone_limits.shape != (20, 2) or self.angle_limits.shape != (5, 3, 4):
-            raise ValueError('bone limits must be (20, 2) and angle limits (5, 3, 4), got '
-                             f'{tuple(self.bone_limits.shape)} and {tuple(self.angle_limits.shape)}')
+            raise ValueError(
+                'bone limits must be (20, 2) and angle limits (5, 3, 4), got '
+                f'{tuple(self.bone_limits.shape)} and {tuple(self.angle_limits.shape)}')
         self.correct_lengths = correct_lengths
         self.correct_angles = correct_angles
 
@@ -119,7 +120,7 @@ class BiomechanicalCorrector:
         Returns:
             Tensor: (B,) summed over bones; 0 for a feasible pose.
         """
-        ratio = skeleton.bone_lengths(joints) / skeleton.reference_length(joints)[:, None].clamp_min(
-            1e-9)
+        reference = skeleton.reference_length(joints)[:, None].clamp_min(1e-9)
+        ratio = skeleton.bone_lengths(joints) / reference
         lim = self.bone_limits.to(ratio)
         return ((lim[:, 0] - ratio).clamp_min(0) + (ratio - lim[:, 1]).clamp_min(0)).sum(-1)

@@ -9,8 +9,8 @@ Joint order (canonical, as MMPose's COCO-WholeBody-Hand and FreiHAND): 0 wrist, 
 (1 CMC, 2 MCP, 3 IP, 4 tip), index (5 MCP, 6 PIP, 7 DIP, 8 tip), middle (9-12), ring (13-16),
 little (17-20), each finger base to tip.
 
-Angles. Each finger is a chain ``wrist -> j1 -> j2 -> j3 -> j4``. The root bone ``wrist -> j1`` gets a
-frame from the palm: ``e1`` along the bone, ``e3`` the palm normal made orthogonal to ``e1`` and
+Angles. Each finger is a chain ``wrist -> j1 -> j2 -> j3 -> j4``. The root bone ``wrist -> j1`` gets
+a frame from the palm: ``e1`` along the bone, ``e3`` the palm normal made orthogonal to ``e1`` and
 ``e2 = e3 x e1``. A child bone's direction, written in its parent's frame as ``c``, is
 ``(cos(flex) cos(abd), sin(abd), sin(flex) cos(abd))``: flexion is the rotation towards the palm
 (``+e3``), abduction the sideways one. The child's frame is the parent's rotated by

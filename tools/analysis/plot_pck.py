@@ -3,16 +3,13 @@
 
 Example::
 
-    python tools/analysis/plot_pck.py work_dirs/a/result.pck.json work_dirs/b/result.pck.json \
-        --labels source-only SemiHand --out pck.png
+    python tools/analysis/plot_pck.py work_dirs/a/final.pck.json work_dirs/b/final.pck.json \
+        --labels source-only SemiHand --group synthetic_target --out pck.png
 """
 import argparse
 import json
 
-import matplotlib
-
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # noqa: E402
+from semihand_mmpose.visualization import plot_pck_curves
 
 
 def main():
@@ -22,22 +19,15 @@ def main():
     parser.add_argument('--group', default=None, help='dataset_name to plot (default: all)')
     parser.add_argument('--out', default='pck.png')
     args = parser.parse_args()
-    labels = args.labels or args.curves
-    fig, ax = plt.subplots(figsize=(5, 4))
-    for path, label in zip(args.curves, labels):
+    curves = {}
+    for path, label in zip(args.curves, args.labels or args.curves):
         with open(path) as f:
             groups = json.load(f)
-        for name, c in groups.items():
-            if args.group and name != args.group:
-                continue
-            tag = label if len(groups) == 1 or args.group else f'{label} ({name})'
-            ax.plot(c['thresholds_mm'], c['pck'], label=f'{tag}: AUC={c["auc"]:.3f}')
-    ax.set_xlabel('error threshold (mm)')
-    ax.set_ylabel('3D PCK')
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(args.out, dpi=120)
+        for name, curve in groups.items():
+            if args.group is None or name == args.group:
+                tag = label if len(groups) == 1 or args.group else f'{label} ({name})'
+                curves[tag] = curve
+    plot_pck_curves(curves, args.out)
     print(f'wrote {args.out}')
 
 

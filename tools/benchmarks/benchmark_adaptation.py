@@ -20,6 +20,8 @@ import os.path as osp
 import subprocess
 import sys
 
+from semihand_mmpose.visualization import plot_pck_curves, plot_rounds
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 RUNS = {
     'source_only': 'configs/pretrain_synth.py',
@@ -52,41 +54,19 @@ def train(name: str, config: str, work_dir: str) -> None:
 
 
 def plot(results: dict, out_dir: str) -> None:
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(5.5, 4))
+    """PCK curves on target test and the pseudo-label rounds of every run that has them."""
+    curves, rounds = {}, {}
     for name, r in results.items():
         curve_file = osp.join(r['work_dir'], 'final.pck.json')
         if osp.isfile(curve_file):
-            c = json.load(open(curve_file))['synthetic_target']
-            ax.plot(c['thresholds_mm'], c['pck'], label=f'{name}: AUC={c["auc"]:.3f}')
-    ax.set_xlabel('error threshold (mm)')
-    ax.set_ylabel('3D PCK on target test')
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(osp.join(out_dir, 'pck_target.png'), dpi=120)
-    rounds = {n: osp.join(r['work_dir'], 'pseudo_labels', 'rounds.json')
-              for n, r in results.items()}
-    rounds = {n: p for n, p in rounds.items() if osp.isfile(p)}
+            curves[name] = json.load(open(curve_file))['synthetic_target']
+        rounds_file = osp.join(r['work_dir'], 'pseudo_labels', 'rounds.json')
+        if osp.isfile(rounds_file):
+            rounds[name] = json.load(open(rounds_file))
+    if curves:
+        plot_pck_curves(curves, osp.join(out_dir, 'pck_target.png'), '3D PCK on target test')
     if rounds:
-        fig, ax = plt.subplots(1, 2, figsize=(9, 3.5))
-        for name, path in rounds.items():
-            rows = json.load(open(path))
-            ax[0].plot([r['round'] for r in rows if 'movement_px' in r],
-                       [r['movement_px'] for r in rows if 'movement_px' in r], 'o-', label=name)
-            ax[1].plot([r['round'] for r in rows if 'pseudo_epe2d_px' in r],
-                       [r['pseudo_epe2d_px'] for r in rows if 'pseudo_epe2d_px' in r], 'o-',
-                       label=name)
-        ax[0].set_title('pseudo-label movement since last round (px)', fontsize=9)
-        ax[1].set_title('pseudo-label 2D error vs hidden labels (px)', fontsize=9)
-        for a in ax:
-            a.set_xlabel('round')
-            a.grid(alpha=0.3)
-        ax[0].legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(osp.join(out_dir, 'rounds.png'), dpi=120)
+        plot_rounds(rounds, osp.join(out_dir, 'rounds.png'))
 
 
 def main():

@@ -39,7 +39,8 @@ def generate_samples(domain: str, seed: int, indices: Sequence[int],
 
     Returns:
         list: Per sample a dict with ``image`` (H, W, 3) BGR uint8, ``jpeg`` (its JPEG bytes when
-        the domain compresses, else ``None``), ``mask`` (H, W) uint8 in {0, 1}, ``uv`` (21, 2), ``visible`` (21,), ``joints_cam`` (21, 3) mm and ``K`` (3, 3).
+        the domain compresses, else ``None``), ``mask`` (H, W) uint8 in {0, 1}, ``uv`` (21, 2),
+        ``visible`` (21,), ``joints_cam`` (21, 3) mm and ``K`` (3, 3).
     """
     if domain not in domains.DOMAINS:
         raise ValueError(f'unknown synthetic domain {domain!r}; expected one of '

@@ -192,7 +192,8 @@ class SemiHandEstimator(BaseModel):
         if cfg['xmodal_weight'] > 0 and self.student.with_mask_head:
             logits = self.student.mask_head.forward(feats)
             h, w = logits.shape[-2:]
-            uv_mask = uv * uv.new_tensor([w / size[0], h / size[1]])
+            # crop pixel -> mask pixel, pixel centres at integers in both
+            uv_mask = (uv + 0.5) * uv.new_tensor([w / size[0], h / size[1]]) - 0.5
             raster = rasterize_hand_mask(uv_mask, (w, h))
             losses['loss_xmodal'] = cfg['xmodal_weight'] * self.student.mask_head.loss_module(
                 logits, raster)
