@@ -19,9 +19,12 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 
-def generation_speed(domain: str, num: int, size: int, nproc: int) -> float:
+def generation_speed(domain: str, num: int, size: int, nproc: int, data_root: str) -> float:
+    """Images/s of writing a split under ``data_root`` (where configs cache their splits: the
+    file system matters, /tmp is several times slower for small files on some machines)."""
     from semihand_mmpose.datasets.synthetic.generator import write_split
-    with tempfile.TemporaryDirectory() as tmp:
+    os.makedirs(data_root, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=data_root) as tmp:
         start = time.perf_counter()
         write_split(os.path.join(tmp, domain), domain, num, seed=123, image_size=size, nproc=nproc)
         return num / (time.perf_counter() - start)
@@ -59,13 +62,15 @@ def main():
     parser.add_argument('--image-size', type=int, default=128)
     parser.add_argument('--nproc', type=int, default=os.cpu_count())
     parser.add_argument('--steps', type=int, default=10)
+    parser.add_argument('--data-root', default='data/synthetic_hands',
+                        help='where the generation benchmark writes (the configs\' cache folder)')
     args = parser.parse_args()
     torch.set_num_threads(args.nproc)
 
     figures = dict(cpus=os.cpu_count(), torch=torch.__version__)
     for domain in ('source', 'target'):
         figures[f'gen_{domain}_images_per_s'] = generation_speed(
-            domain, args.num_images, args.image_size, args.nproc)
+            domain, args.num_images, args.image_size, args.nproc, args.data_root)
     with tempfile.TemporaryDirectory() as data_root:
         figures.update(training_speed(args.config, args.steps, data_root))
     figures['peak_rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
