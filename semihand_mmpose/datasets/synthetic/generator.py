@@ -75,6 +75,14 @@ def generate_sample(domain: str, seed: int, index: int,
     return generate_samples(domain, seed, [index], image_size)[0]
 
 
+def _limit_threads() -> None:
+    """One thread per worker: the workers already fill the cores, and torch's intra-op threads
+    (used by the batched forward kinematics) would oversubscribe them."""
+    import torch
+    torch.set_num_threads(1)
+    cv2.setNumThreads(1)
+
+
 def _write_chunk(task: Tuple[str, str, int, int, int, int]) -> List[Tuple[dict, dict]]:
     out_dir, domain, seed, start, stop, image_size = task
     records = []
@@ -138,7 +146,8 @@ def write_split(out_dir: str, domain: str, num_samples: int, seed: int = 0,
                  for start in range(0, num_samples, chunk_size)]
         nproc = nproc or os.cpu_count() or 1
         if nproc > 1 and len(tasks) > 1:
-            chunks = track_parallel_progress(_write_chunk, tasks, nproc)
+            chunks = track_parallel_progress(_write_chunk, tasks, nproc,
+                                             initializer=_limit_threads)
         else:
             from mmengine.utils import track_progress
             chunks = track_progress(_write_chunk, tasks)
