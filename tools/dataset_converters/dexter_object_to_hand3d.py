@@ -30,7 +30,8 @@ import os.path as osp
 import cv2
 import numpy as np
 
-from semihand_mmpose.datasets.hand3d_format import keypoint_bbox, write_annotations
+from semihand_mmpose.datasets.hand3d_format import (hand_annotation, keypoint_bbox,
+                                                    write_annotations)
 
 SEQUENCES = ('Grasp1', 'Grasp2', 'Occlusion', 'Rigid', 'Pinch', 'Rotate')
 TIPS = (4, 8, 12, 16, 20)
@@ -100,11 +101,8 @@ def convert(root: str, out_dir: str, sequences=SEQUENCES) -> str:
             else:  # no tip: the whole image, so the unlabelled target keeps the frame
                 bbox = [0.0, 0.0, float(w - 1), float(h - 1)]
             bbox = [bbox[0], bbox[1], max(bbox[2], 1.0), max(bbox[3], 1.0)]
-            anns.append(dict(
-                id=image_id, image_id=image_id, category_id=1, iscrowd=0, bbox=bbox,
-                area=bbox[2] * bbox[3], num_keypoints=int(valid.sum()),
-                keypoints=kpts.ravel().tolist(), keypoints_3d=xyz.tolist(),
-                keypoints_3d_valid=xyz_valid.tolist()))
+            anns.append(hand_annotation(image_id, image_id, bbox, kpts[:, :2], kpts[:, 2], xyz,
+                                        keypoints_3d_valid=xyz_valid.tolist()))
     out = osp.join(out_dir, 'do_test.json')
     write_annotations(out, images, anns, info=dict(
         description='Dexter+Object converted by semihand_mmpose', sequences=list(sequences)))

@@ -28,7 +28,8 @@ import pickle
 import cv2
 import numpy as np
 
-from semihand_mmpose.datasets.hand3d_format import keypoint_bbox, write_annotations
+from semihand_mmpose.datasets.hand3d_format import (hand_annotation, keypoint_bbox,
+                                                    write_annotations)
 
 #: canonical joint c comes from RHD joint RHD_TO_CANONICAL[c] (within one hand)
 RHD_TO_CANONICAL = [0] + [1 + 4 * f + (3 - k) for f in range(5) for k in range(4)]
@@ -93,14 +94,10 @@ def convert_split(root: str, split: str, out_dir: str, min_visible: int = 6) -> 
             hand_mask = np.isin(parts, list(labels)).astype(np.uint8) * 255
             mask_name = osp.join(mask_dir, f'{image_id:05d}_{side}.png')
             cv2.imwrite(mask_name, hand_mask)
-            flags = np.where(vis > 0, 2.0, 1.0)
-            bbox = keypoint_bbox(uv, (w, h))
-            anns.append(dict(
-                id=image_id * 2 + (side == 'right'), image_id=image_id, category_id=1, iscrowd=0,
-                bbox=bbox, area=bbox[2] * bbox[3], num_keypoints=21,
-                keypoints=np.concatenate([uv, flags[:, None]], 1).ravel().tolist(),
-                keypoints_3d=xyz[order].tolist(), mask_file=osp.relpath(mask_name, out_dir),
-                hand_side=side))
+            anns.append(hand_annotation(
+                image_id * 2 + (side == 'right'), image_id, keypoint_bbox(uv, (w, h)), uv,
+                np.where(vis > 0, 2.0, 1.0), xyz[order],
+                mask_file=osp.relpath(mask_name, out_dir), hand_side=side))
     out = osp.join(out_dir, f'rhd_{split}.json')
     write_annotations(out, images, anns, info=dict(
         description=f'RHD {split} converted by semihand_mmpose', min_visible=min_visible))

@@ -29,7 +29,8 @@ import cv2
 import numpy as np
 from scipy.io import loadmat
 
-from semihand_mmpose.datasets.hand3d_format import keypoint_bbox, write_annotations
+from semihand_mmpose.datasets.hand3d_format import (hand_annotation, keypoint_bbox,
+                                                    write_annotations)
 
 SEQUENCES = [f'B{b}{kind}' for b in range(1, 7) for kind in ('Counting', 'Random')]
 SPLITS = dict(train=[s for s in SEQUENCES if not s.startswith('B1')],
@@ -93,12 +94,8 @@ def convert_split(root: str, split: str, out_dir: str) -> str:
             image_id = seq_index * 100000 + i
             images.append(dict(id=image_id, file_name=file_name, width=w, height=h,
                                K=K_COLOR.tolist(), sequence=seq))
-            bbox = keypoint_bbox(uv, (w, h))
-            anns.append(dict(
-                id=image_id, image_id=image_id, category_id=1, iscrowd=0, bbox=bbox,
-                area=bbox[2] * bbox[3], num_keypoints=21,
-                keypoints=np.concatenate([uv, np.full((21, 1), 2.0)], 1).ravel().tolist(),
-                keypoints_3d=xyz.tolist(), hand_side='left'))
+            anns.append(hand_annotation(image_id, image_id, keypoint_bbox(uv, (w, h)), uv,
+                                        np.full(21, 2.0), xyz, hand_side='left'))
     out = osp.join(out_dir, f'stb_{split}.json')
     write_annotations(out, images, anns, info=dict(
         description=f'STB SK {split} converted by semihand_mmpose',

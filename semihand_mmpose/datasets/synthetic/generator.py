@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 from mmengine.utils import track_parallel_progress
 
-from ..hand3d_format import keypoint_bbox, write_annotations
+from ..hand3d_format import hand_annotation, keypoint_bbox, write_annotations
 from . import domains, hand_sampler, renderer
 
 #: Bump when the generator's output changes, so stale caches are not reused.
@@ -97,16 +97,12 @@ def _write_chunk(task: Tuple[str, str, int, int, int, int]) -> List[Tuple[dict, 
             cv2.imwrite(osp.join(out_dir, img_file), s['image'], [cv2.IMWRITE_PNG_COMPRESSION, 1])
         cv2.imwrite(osp.join(out_dir, mask_file), s['mask'] * 255,
                     [cv2.IMWRITE_PNG_COMPRESSION, 1])
-        flags = np.where(s['visible'] > 0, 2.0, 1.0)
-        keypoints = np.concatenate([s['uv'], flags[:, None]], axis=1)
-        bbox = keypoint_bbox(s['uv'], (image_size, image_size))
         image = dict(id=index, file_name=img_file, width=image_size, height=image_size,
                      K=s['K'].tolist(), domain=domain)
-        ann = dict(
-            id=index, image_id=index, category_id=1, iscrowd=0, bbox=bbox,
-            area=float(bbox[2] * bbox[3]), num_keypoints=21,
-            keypoints=keypoints.reshape(-1).tolist(),
-            keypoints_3d=s['joints_cam'].tolist(), mask_file=mask_file, hand_side='right')
+        ann = hand_annotation(
+            index, index, keypoint_bbox(s['uv'], (image_size, image_size)), s['uv'],
+            np.where(s['visible'] > 0, 2.0, 1.0), s['joints_cam'], mask_file=mask_file,
+            hand_side='right')
         records.append((image, ann))
     return records
 
