@@ -90,26 +90,28 @@ class BiomechanicalCorrector:
 
     def _project(self, unit: Tensor, is_left: Optional[Tensor]) -> Tensor:
         """Chain projection of root-relative poses in units of the reference bone."""
-        root_bones, frames, lengths, flex, abd = skeleton.inverse_kinematics(unit, is_left)
-        lim = self.bone_limits.to(unit)
+        normal = skeleton.palm_normal(unit, is_left).movedim(-1, 0)[..., None]
+        x = unit.movedim(-1, 0)  # component-first (3, B, 21), as the kinematics work
+        chains = skeleton.chains_of(x, normal)
+        root_bones, lengths, flex, abd = chains.root_bones, chains.lengths, chains.flex, chains.abd
+        frame = chains.frame
+        # per finger: bone 0 is the root bone, bones 1-3 the phalanges (skeleton.BONES order);
+        # limits are laid out (joint, 1, finger) to broadcast against (joint, B, finger)
+        per_finger = self.bone_limits.to(unit).view(5, 4, 2)
         if self.correct_lengths:
-            # bones 0..19 in skeleton.BONES order: per finger the root bone, then three phalanges
-            per_finger = lim.view(5, 4, 2)
-            root_len = root_bones.norm(dim=-1)
+            root_len = skeleton.dot3(root_bones, root_bones).sqrt()
             clamped = root_len.clamp(per_finger[:, 0, 0], per_finger[:, 0, 1])
-            root_bones = root_bones * (clamped / root_len.clamp_min(1e-12))[..., None]
-            lengths = torch.maximum(torch.minimum(lengths, per_finger[:, 1:, 1]),
-                                    per_finger[:, 1:, 0])
+            root_bones = root_bones * (clamped / root_len.clamp_min(1e-12))
+            lo, hi = (per_finger[:, 1:, i].T[:, None] for i in (0, 1))
+            lengths = torch.maximum(torch.minimum(lengths, hi), lo)
+            # the root bones moved: rebuild their frames around the same palm normal
+            frame = skeleton.root_frame_columns(root_bones, normal)
         if self.correct_angles:
-            a = self.angle_limits.to(unit)
+            a = self.angle_limits.to(unit).permute(1, 0, 2)[:, None]  # (3, 1, 5, 4)
             flex = torch.maximum(torch.minimum(flex, a[..., 1]), a[..., 0])
             abd = torch.maximum(torch.minimum(abd, a[..., 3]), a[..., 2])
-        if self.correct_lengths:
-            # the root bones moved: rebuild their frames around the same palm normal
-            moved = unit.clone()
-            moved[:, [c[1] for c in skeleton.FINGER_CHAINS]] = root_bones
-            frames = skeleton.root_frames(moved, skeleton.palm_normal(unit, is_left))
-        return skeleton.forward_kinematics(unit[:, 0], root_bones, frames, lengths, flex, abd)
+        chains = skeleton.Chains(root_bones, frame, lengths, flex, abd)
+        return skeleton.joints_of(x[:, :, :1], chains).movedim(0, -1)
 
     def interval_penalty(self, joints: Tensor) -> Tensor:
         """Training loss ``max(lo - x, 0) + max(x - hi, 0)`` on bone-length ratios, per sample.

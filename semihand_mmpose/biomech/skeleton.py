@@ -17,7 +17,7 @@ a frame from the palm: ``e1`` along the bone, ``e3`` the palm normal made orthog
 ``Ry(-flex) @ Rz(abd)``, so frames travel down the finger without a twist degree of freedom and the
 angles stay well defined past 90 degrees of flexion.
 """
-from typing import Tuple
+from typing import NamedTuple, Tuple
 
 import torch
 from torch import Tensor
@@ -82,22 +82,55 @@ def root_frames(joints: Tensor, normal: Tensor) -> Tensor:
     Returns:
         Tensor: Rotation matrices in shape (..., 5, 3, 3), columns ``e1, e2, e3``.
     """
-    j1 = joints[..., [chain[1] for chain in FINGER_CHAINS], :]
-    e1 = j1 - joints[..., :1, :]
-    e1 = e1 / e1.norm(dim=-1, keepdim=True).clamp_min(1e-8)
-    n = normal[..., None, :].expand_as(e1)
-    e3 = n - (n * e1).sum(-1, keepdim=True) * e1
-    # a degenerate palm (normal zero or along the bone) still gets a frame: any unit vector
-    # orthogonal to the bone, so the angles are defined and nothing becomes NaN
-    axis = torch.zeros_like(e1)
-    axis[..., 0] = (e1[..., 0].abs() < 0.9).to(e1.dtype)
-    axis[..., 1] = 1.0 - axis[..., 0]
-    fallback = axis - (axis * e1).sum(-1, keepdim=True) * e1
-    length = e3.norm(dim=-1, keepdim=True)
-    e3 = torch.where(length > 1e-6, e3 / length.clamp_min(1e-12),
-                     fallback / fallback.norm(dim=-1, keepdim=True).clamp_min(1e-12))
-    e2 = torch.cross(e3, e1, dim=-1)
-    return torch.stack([e1, e2, e3], dim=-1)
+    # j1 of the five fingers are joints 1, 5, 9, 13, 17
+    return root_frames_of_bones(joints[..., 1::4, :] - joints[..., :1, :], normal)
+
+
+def root_frames_of_bones(root_bones: Tensor, normal: Tensor) -> Tensor:
+    """:func:`root_frames` from the five root bones (wrist -> j1), shape (..., 5, 3)."""
+    columns = root_frame_columns(root_bones.movedim(-1, 0), normal.movedim(-1, 0)[..., None])
+    return torch.stack([c.movedim(0, -1) for c in columns], dim=-1)
+
+
+# The kinematics below hold vectors component-first, shape (3, ...): a dot product is then two
+# multiply-adds over contiguous arrays, where a reduction over a trailing axis of size 3 (or a
+# batched 3x3 matmul) costs ten times more on the CPU. The public functions take and return the
+# usual (..., 3) layout.
+def dot3(a: Tensor, b: Tensor) -> Tensor:
+    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+
+
+def _cross(a: Tensor, b: Tensor) -> Tensor:
+    return torch.stack([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2],
+                        a[0] * b[1] - a[1] * b[0]])
+
+
+def root_frame_columns(bones: Tensor, normal: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+    """Frame columns ``e1, e2, e3`` (each (3, ..., 5)) of root bones (3, ..., 5) given the palm
+    normal (3, ..., 1)."""
+    e1 = bones / dot3(bones, bones).sqrt().clamp_min(1e-8)
+    e3 = normal - dot3(normal, e1) * e1
+    length = dot3(e3, e3).sqrt()
+    ok = length > 1e-6
+    e3 = e3 / length.clamp_min(1e-12)
+    if not bool(ok.all()):
+        # a degenerate palm (normal zero or along the bone) still gets a frame: any unit vector
+        # orthogonal to the bone, so the angles are defined and nothing becomes NaN
+        use_x = (e1[0].abs() < 0.9).to(e1.dtype)
+        axis = torch.stack([use_x, 1.0 - use_x, torch.zeros_like(use_x)])
+        fallback = axis - dot3(axis, e1) * e1
+        e3 = torch.where(ok, e3, fallback / dot3(fallback, fallback).sqrt().clamp_min(1e-12))
+    return e1, _cross(e3, e1), e3
+
+
+def _rotate_frame(e1: Tensor, e2: Tensor, e3: Tensor, flex: Tensor,
+                  abd: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+    """The columns of ``[e1 e2 e3] @ local_rotation(flex, abd)``, written out (component-first)."""
+    cf, sf, ca, sa = flex.cos(), flex.sin(), abd.cos(), abd.sin()
+    n1 = (cf * ca) * e1 + sa * e2 + (sf * ca) * e3
+    n2 = (cf * sa) * -e1 + ca * e2 - (sf * sa) * e3
+    n3 = cf * e3 - sf * e1
+    return n1, n2, n3
 
 
 def local_rotation(flex: Tensor, abd: Tensor) -> Tensor:
@@ -134,6 +167,62 @@ def direction_to_angles(direction: Tensor) -> Tuple[Tensor, Tensor]:
     return flex, abd
 
 
+class Chains(NamedTuple):
+    """The five finger chains of a batch of hands, component-first (see :func:`chains_of`).
+
+    ``root_bones`` (3, B, 5): wrist -> j1 vectors; ``frame``: the root bones' frame columns
+    ``(e1, e2, e3)``, each (3, B, 5); ``lengths``, ``flex``, ``abd`` (3 joints, B, 5): per finger, the
+    lengths of the three distal bones and the angles at j1, j2, j3.
+    """
+    root_bones: Tensor
+    frame: Tuple[Tensor, Tensor, Tensor]
+    lengths: Tensor
+    flex: Tensor
+    abd: Tensor
+
+
+def chains_of(x: Tensor, normal: Tensor) -> Chains:
+    """Inverse kinematics, component-first: joints (3, B, 21) and palm normals (3, B, 1)."""
+    # joints 1..20 are the five chains j1..j4 in order
+    chains = x[:, :, 1:].unflatten(2, (5, 4))  # (3, B, 5, 4)
+    root_bones = chains[..., 0] - x[:, :, :1]
+    frame = root_frame_columns(root_bones, normal)
+    e1, e2, e3 = frame
+    lengths, flexes, abds = [], [], []
+    for k in range(3):
+        bone = chains[..., k + 1] - chains[..., k]
+        length = dot3(bone, bone).sqrt()
+        d = bone / length.clamp_min(1e-8)
+        # direction_to_angles of d in the parent's frame
+        abd = torch.asin(dot3(e2, d).clamp(-1.0, 1.0))
+        flex = torch.atan2(dot3(e3, d), dot3(e1, d))
+        lengths.append(length)
+        flexes.append(flex)
+        abds.append(abd)
+        if k < 2:
+            e1, e2, e3 = _rotate_frame(e1, e2, e3, flex, abd)
+    return Chains(root_bones, frame, torch.stack(lengths), torch.stack(flexes), torch.stack(abds))
+
+
+def joints_of(wrist: Tensor, chains: Chains) -> Tensor:
+    """Forward kinematics, component-first: wrists (3, B, 1) -> joints (3, B, 21)."""
+    e1, e2, e3 = chains.frame
+    position = wrist + chains.root_bones  # (3, B, 5)
+    positions = [position]
+    for k in range(3):
+        if k < 2:
+            e1, e2, e3 = _rotate_frame(e1, e2, e3, chains.flex[k], chains.abd[k])
+        else:  # the last bone needs only its direction
+            cf, sf, ca, sa = (chains.flex[k].cos(), chains.flex[k].sin(), chains.abd[k].cos(),
+                              chains.abd[k].sin())
+            e1 = (cf * ca) * e1 + sa * e2 + (sf * ca) * e3
+        position = position + chains.lengths[k] * e1
+        positions.append(position)
+    # (5 fingers, 4 joints) is the canonical order 1..20 after the wrist
+    fingers = torch.stack(positions, dim=-1).flatten(2)
+    return torch.cat([wrist.expand(3, -1, 1), fingers], dim=2)
+
+
 def forward_kinematics(wrist: Tensor, root_bones: Tensor, frames: Tensor, lengths: Tensor,
                        flex: Tensor, abd: Tensor) -> Tensor:
     """Build the 21 joints from the palm and the finger angles.
@@ -149,19 +238,10 @@ def forward_kinematics(wrist: Tensor, root_bones: Tensor, frames: Tensor, length
     Returns:
         Tensor: Joints in shape (B, 21, 3).
     """
-    batch = wrist.shape[0]
-    joints = wrist.new_zeros(batch, NUM_JOINTS, 3)
-    joints[:, 0] = wrist
-    position = wrist[:, None] + root_bones
-    frame = frames
-    rotations = local_rotation(flex, abd)
-    for k in range(3):
-        joint_ids = [chain[k + 1] for chain in FINGER_CHAINS]
-        joints[:, joint_ids] = position
-        frame = frame @ rotations[:, :, k]
-        position = position + lengths[:, :, k, None] * frame[..., 0]
-    joints[:, list(FINGERTIPS)] = position
-    return joints
+    chains = Chains(root_bones.movedim(-1, 0), tuple(frames[..., i].movedim(-1, 0)
+                                                     for i in range(3)),
+                    *(t.movedim(-1, 0) for t in (lengths, flex, abd)))
+    return joints_of(wrist.movedim(-1, 0)[..., None], chains).movedim(0, -1)
 
 
 def inverse_kinematics(joints: Tensor, is_left: Tensor = None
@@ -179,23 +259,11 @@ def inverse_kinematics(joints: Tensor, is_left: Tensor = None
         tuple: ``root_bones`` (B, 5, 3), ``frames`` (B, 5, 3, 3), ``lengths`` (B, 5, 3),
         ``flex`` (B, 5, 3), ``abd`` (B, 5, 3).
     """
-    normal = palm_normal(joints, is_left)
-    frames = root_frames(joints, normal)
-    chains = torch.tensor(FINGER_CHAINS, device=joints.device)
-    finger_joints = joints[:, chains]  # (B, 5, 5, 3)
-    root_bones = finger_joints[:, :, 1] - finger_joints[:, :, 0]
-    bones = finger_joints[:, :, 2:] - finger_joints[:, :, 1:-1]  # (B, 5, 3, 3)
-    lengths = bones.norm(dim=-1)
-    directions = bones / lengths[..., None].clamp_min(1e-8)
-    flexes, abds = [], []
-    frame = frames
-    for k in range(3):
-        local = (frame.transpose(-1, -2) @ directions[:, :, k, :, None])[..., 0]
-        flex, abd = direction_to_angles(local)
-        flexes.append(flex)
-        abds.append(abd)
-        frame = frame @ local_rotation(flex, abd)
-    return root_bones, frames, lengths, torch.stack(flexes, -1), torch.stack(abds, -1)
+    normal = palm_normal(joints, is_left).movedim(-1, 0)[..., None]  # (3, B, 1)
+    c = chains_of(joints.movedim(-1, 0), normal)
+    frames = torch.stack([e.movedim(0, -1) for e in c.frame], dim=-1)
+    return (c.root_bones.movedim(0, -1), frames, *(t.movedim(0, -1) for t in (c.lengths, c.flex,
+                                                                              c.abd)))
 
 
 def bone_lengths(joints: Tensor) -> Tensor:
