@@ -8,14 +8,18 @@ from mmengine.logging import print_log
 from mmpose.registry import DATASETS
 
 from .hand3d_dataset import Hand3DDataset
+from .synthetic.domains import DOMAINS, style_fingerprint
 from .synthetic.generator import ANNOTATION_FILE, GENERATOR_VERSION, write_split
 
 
 def synthetic_split_dir(data_root: str, domain: str, split: str, num_samples: int, seed: int,
                         image_size: int) -> str:
     """Where a synthetic split is cached; everything that changes its content is in the name."""
+    if domain not in DOMAINS:
+        raise ValueError(f'unknown synthetic domain {domain!r}; expected one of {sorted(DOMAINS)}')
+    style = style_fingerprint(domain)
     return osp.join(data_root, f'{domain}-{split}-n{num_samples}-seed{seed}-{image_size}px-'
-                    f'v{GENERATOR_VERSION}')
+                    f'v{GENERATOR_VERSION}-{style}')
 
 
 @DATASETS.register_module()

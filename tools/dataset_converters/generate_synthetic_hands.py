@@ -6,7 +6,8 @@ Example::
     python tools/dataset_converters/generate_synthetic_hands.py \
         --domain target --split test --num-samples 500 --seed 1001
 
-writes ``data/synthetic_hands/target-test-n500-seed1001-128px-v1/``, the folder that
+writes ``data/synthetic_hands/target-test-n500-seed1001-128px-v2-<style>/``
+(``<style>`` fingerprints the domain's style), the folder that
 ``SyntheticHand3DDataset`` with the same arguments reads (configs generate it on first use anyway).
 """
 import argparse
