@@ -85,6 +85,10 @@ test_evaluator = val_evaluator
 custom_hooks = [
     dict(type='SyncBuffersHook'),
     dict(type='SemiHandHook', mode='offline', burn_in_iters=0, round_interval=round_interval,
+         val_before_adaptation=True,
+         # label each round with the unlabelled images' batch-norm statistics (AdaBN; the
+         # measurement is in configs/semihand_synth.py)
+         adapt_bn_batches=16,
          pseudo_dataloader=dict(
              batch_size=64, num_workers=4, persistent_workers=False,
              sampler=dict(type='DefaultSampler', shuffle=False),

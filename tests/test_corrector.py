@@ -100,3 +100,17 @@ def test_limits_file_round_trip(tmp_path):
     with pytest.raises(ValueError, match='shape'):
         limits.save_limits(str(tmp_path / 'bad.npz'), np.zeros((3, 2)), limits.ANGLE_LIMITS_DEG)
         BiomechanicalCorrector(limits_file=str(tmp_path / 'bad.npz'))
+
+
+def test_compiled_corrector_matches_eager():
+    """``compile=True`` (torch.compile, dynamic shapes) gives the eager result at two sizes."""
+    joints = _hands(48, seed=3)
+    noisy = joints + torch.as_tensor(np.random.default_rng(3).normal(0.0, 8.0, joints.shape))
+    eager = BiomechanicalCorrector()
+    compiled = BiomechanicalCorrector(compile=True)
+    for batch in (noisy, noisy[:17]):
+        out, disp = compiled(batch)
+        ref, ref_disp = eager(batch)
+        torch.testing.assert_close(out, ref, atol=1e-9, rtol=0)
+        torch.testing.assert_close(disp, ref_disp, atol=1e-9, rtol=0)
+    assert not _feasible(eager, noisy) and _feasible(eager, out)

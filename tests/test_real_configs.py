@@ -56,7 +56,7 @@ def test_rhd_pretraining_then_semihand_stb_on_converted_files(tmp_path):
                 '--cfg-options', f'load_from={ckpt}', 'train_dataloader.sampler.batch_size=2',
                 'custom_hooks.1.pseudo_dataloader.num_workers=0',
                 'custom_hooks.1.pseudo_dataloader.batch_size=4'] + semi_cpu, str(tmp_path))
-    assert 'Load checkpoint from' in log and 'SemiHand round round: 0' in log
+    assert 'Load checkpoint from' in log and 'SemiHand round 0:' in log
     assert 'loss_pseudo_coord' in log and 'hand3d/AUC' in log
     log = _run([TEST, osp.join(ROOT, 'configs', 'semihand_stb.py'),
                 osp.join(work_stb, 'iter_1.pth'), '--work-dir', work_stb, '--cfg-options',

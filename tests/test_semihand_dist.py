@@ -68,3 +68,29 @@ def test_two_processes_label_like_one(tmp_path, synthetic_root):
     np.testing.assert_allclose(a['uv'], b['uv'], atol=1e-3)
     np.testing.assert_allclose(a['z_rel'], b['z_rel'], atol=1e-4)
     np.testing.assert_allclose(a['confidence'], b['confidence'], atol=1e-3)
+
+
+def test_adapt_batch_norm_takes_the_unlabelled_images_statistics(synthetic_root):
+    """AdaBN before a round: the student's first batch norm ends up with exactly the statistics of
+    its input on the unlabelled images, and keeps its momentum."""
+    from mmengine.registry import init_default_scope
+    from mmpose.registry import MODELS
+    from semihand_mmpose.engine.hooks import SemiHandHook
+    init_default_scope('mmpose')
+    model_cfg, loader_cfg = _configs(synthetic_root)
+    torch.manual_seed(0)
+    model = MODELS.build(model_cfg)
+    hook = SemiHandHook(pseudo_dataloader=loader_cfg, adapt_bn_batches=1)
+    bn = model.student.backbone.bn1
+    before = bn.running_mean.clone()
+    saved = hook.adapt_batch_norm(model)
+    batch = model.data_preprocessor(next(iter(hook._get_loader())), True)
+    with torch.no_grad():
+        act = model.student.backbone.conv1(batch['inputs']['unsup_teacher'])
+    torch.testing.assert_close(bn.running_mean, act.mean((0, 2, 3)), atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(bn.running_var, act.var((0, 2, 3), unbiased=True), atol=1e-5,
+                               rtol=1e-4)
+    assert not torch.allclose(before, bn.running_mean) and bn.momentum == 0.1
+    # after the round, training goes on with the statistics it had
+    hook.restore_batch_norm(saved)
+    torch.testing.assert_close(bn.running_mean, before, atol=0, rtol=0)

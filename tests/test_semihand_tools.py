@@ -13,7 +13,7 @@ def _small(root):
                    'val_dataloader.dataset.datasets.0', 'val_dataloader.dataset.datasets.1'):
         opts += [f'{prefix}.data_root={root}', f'{prefix}.num_samples=16']
     return ['--cfg-options'] + opts + [
-        'custom_hooks.1.burn_in_iters=2', 'custom_hooks.1.round_interval=2',
+        'load_from=None', 'custom_hooks.1.burn_in_iters=2', 'custom_hooks.1.round_interval=2',
         'custom_hooks.1.pseudo_dataloader.num_workers=0', 'train_dataloader.batch_size=8',
         'train_dataloader.sampler.batch_size=8', 'train_dataloader.num_workers=0',
         'train_dataloader.persistent_workers=False', 'val_dataloader.num_workers=0',
@@ -28,7 +28,12 @@ def test_semihand_rounds_resume_and_reject_a_truncated_round(tmp_path, synthetic
     log = _run(['tools/train.py', cfg, '--work-dir', work] + _small(synthetic_root) +
                ['train_cfg.max_iters=5', 'train_cfg.val_interval=5'], ROOT)
     assert 'unlabelled losses on after 2 iterations' in log
-    assert 'SemiHand round round: 1' in log and 'movement_px' in log
+    assert 'SemiHand round 1:' in log and 'movement_px' in log
+    assert 'pseudo_epe2d_kept_px' in log
+    # validated before the unlabelled losses switch on (before round 0) and at the end
+    before, first_round = log.index('evaluating before adaptation'), log.index('SemiHand round 0:')
+    assert 'synthetic_target/AUC' in log[before:first_round]
+    assert 'synthetic_target/AUC' in log[log.index('SemiHand round 1:'):]
     assert 'loss_pseudo_coord' in log and 'loss_pert' in log and 'loss_xmodal' in log
     assert 'synthetic_target/AUC' in log
     rounds = sorted(glob.glob(osp.join(work, 'pseudo_labels', 'round_*.pth')))
@@ -56,3 +61,13 @@ def test_online_mean_teacher_mode(tmp_path, synthetic_root):
     assert 'unlabelled losses on after 2 iterations (online pseudo-labels)' in log
     assert 'loss_pseudo_coord' in log and 'synthetic_target/AUC' in log
     assert not osp.exists(osp.join(work, 'pseudo_labels'))
+
+
+def test_stage_two_without_its_checkpoint_says_how_to_make_it(tmp_path, synthetic_root):
+    cfg = osp.join(ROOT, 'configs', 'semihand_synth.py')
+    missing = str(tmp_path / 'no_such_checkpoint.pth')
+    opts = [o if o != 'load_from=None' else f'load_from={missing}' for o in _small(synthetic_root)]
+    log = _run(['tools/train.py', cfg, '--work-dir', str(tmp_path / 'work')] + opts +
+               ['train_cfg.max_iters=2'], ROOT, expect_fail=True)
+    assert f'load_from={missing} does not exist' in log
+    assert 'python tools/train.py configs/pretrain_synth.py' in log

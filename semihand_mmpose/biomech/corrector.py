@@ -37,6 +37,10 @@ class BiomechanicalCorrector:
             supplies both tables and overrides the two arguments above.
         correct_lengths (bool): Clamp bone lengths. Defaults to ``True``.
         correct_angles (bool): Clamp joint angles. Defaults to ``True``.
+        compile (bool): Run the correction through ``torch.compile``: a one-off compilation (about
+            35 s on 2 CPU cores), then about twice the eager speed on large batches (a fused loop
+            instead of some 300 small tensor operations). Worth it for big pseudo-label rounds,
+            not for a test. Defaults to ``False``.
     """
 
     def __init__(self,
@@ -44,7 +48,8 @@ class BiomechanicalCorrector:
                  angle_limits_deg: Optional[np.ndarray] = None,
                  limits_file: Optional[str] = None,
                  correct_lengths: bool = True,
-                 correct_angles: bool = True) -> None:
+                 correct_angles: bool = True,
+                 compile: bool = False) -> None:
         if limits_file is not None:
             table = default_limits.load_limits(limits_file)
             bone_ratio_limits, angle_limits_deg = table['bone_ratio'], table['angle_deg']
@@ -58,6 +63,8 @@ class BiomechanicalCorrector:
                 f'{tuple(self.bone_limits.shape)} and {tuple(self.angle_limits.shape)}')
         self.correct_lengths = correct_lengths
         self.correct_angles = correct_angles
+        self._correct = torch.compile(self._correct_eager, dynamic=True) if compile \
+            else self._correct_eager
 
     def __call__(self, joints: Tensor, is_left: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
         """Correct a batch of poses.
@@ -74,6 +81,9 @@ class BiomechanicalCorrector:
             confidence computed from it is 0); a zero-length finger bone is rebuilt at its lower
             length limit along its parent's direction.
         """
+        return self._correct(joints, is_left)
+
+    def _correct_eager(self, joints: Tensor, is_left: Optional[Tensor]) -> Tuple[Tensor, Tensor]:
         dtype = joints.dtype
         x = joints.to(torch.float64)
         scale = skeleton.reference_length(x)

@@ -171,8 +171,8 @@ class Chains(NamedTuple):
     """The five finger chains of a batch of hands, component-first (see :func:`chains_of`).
 
     ``root_bones`` (3, B, 5): wrist -> j1 vectors; ``frame``: the root bones' frame columns
-    ``(e1, e2, e3)``, each (3, B, 5); ``lengths``, ``flex``, ``abd`` (3 joints, B, 5): per finger, the
-    lengths of the three distal bones and the angles at j1, j2, j3.
+    ``(e1, e2, e3)``, each (3, B, 5); ``lengths``, ``flex``, ``abd`` (3 joints, B, 5): per finger,
+    the lengths of the three distal bones and the angles at j1, j2, j3.
     """
     root_bones: Tensor
     frame: Tuple[Tensor, Tensor, Tensor]

@@ -9,7 +9,9 @@ from typing import Dict, Optional
 
 import numpy as np
 import torch
-from mmengine.dist import broadcast_object_list, collect_results, get_dist_info, is_main_process
+from torch import nn
+from mmengine.dist import (all_reduce, broadcast_object_list, collect_results, get_dist_info,
+                           is_main_process)
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.utils import ProgressBar
@@ -49,13 +51,23 @@ class SemiHandHook(Hook):
         label_dataset (dict, optional): The same unlabelled images with labels (e.g. the synthetic
             target in ``labelled=True`` mode) to report the pseudo-labels' error; never used for
             training.
+        adapt_bn_batches (int): For each offline round, re-estimate the student's batch-norm
+            statistics on this many batches of the unlabelled set (AdaBN, Li et al. 2016), so the
+            round labels target images with target statistics rather than a running mix of both
+            domains; training then goes on with the statistics it had. Averaged over ranks. 0 turns
+            it off. Defaults to 0.
+        val_before_adaptation (bool): Run the validation loop just before the unlabelled losses
+            switch on (not on resume), so the log holds the metrics before and after adaptation
+            (MMEngine's loops validate only after training iterations). Defaults to False.
     """
 
     priority = 'NORMAL'
 
     def __init__(self, pseudo_dataloader: Optional[dict] = None, mode: str = 'offline',
                  burn_in_iters: int = 0, round_interval: int = 500,
-                 label_dataset: Optional[dict] = None) -> None:
+                 label_dataset: Optional[dict] = None,
+                 adapt_bn_batches: int = 0,
+                 val_before_adaptation: bool = False) -> None:
         if mode not in ('online', 'offline'):
             raise ValueError(f'mode must be "online" or "offline", got {mode!r}')
         if mode == 'offline' and pseudo_dataloader is None:
@@ -65,7 +77,10 @@ class SemiHandHook(Hook):
         self.round_interval = round_interval
         self.pseudo_dataloader_cfg = pseudo_dataloader
         self.label_dataset_cfg = label_dataset
+        self.val_before_adaptation = val_before_adaptation
+        self.adapt_bn_batches = adapt_bn_batches
         self._loader = None
+        self._pending = False
         self._labels = None
         self.previous: Optional[Dict[int, np.ndarray]] = None
         self.history = []
@@ -76,10 +91,27 @@ class SemiHandHook(Hook):
         model = runner.model
         return model.module if is_model_wrapper(model) else model
 
+    def before_run(self, runner) -> None:
+        """Stage 2 without its stage-1 checkpoint stops here, before anything is built or loaded,
+        with the command that makes it."""
+        start = getattr(runner, '_load_from', None)
+        if start and not getattr(runner, '_resume', False) and '://' not in start \
+                and not osp.isfile(start):
+            raise FileNotFoundError(
+                f'load_from={start} does not exist. SemiHand fine-tunes a pre-trained model: train '
+                'stage 1 first (e.g. python tools/train.py configs/pretrain_synth.py), pass '
+                '--cfg-options load_from=<checkpoint>, or start from nothing with '
+                'load_from=None and a burn-in (custom_hooks.<i>.burn_in_iters=<iterations>)')
+
     def before_train(self, runner) -> None:
-        model = self._model(runner)
-        if runner.iter >= self.burn_in_iters:
-            self._enable(runner, model, resumed=runner.iter > 0, step=runner.iter)
+        # enabled at the first iteration rather than here: validating before adaptation needs
+        # every hook's before_train done (CheckpointHook's save_best sets itself up there)
+        self._pending = runner.iter >= self.burn_in_iters
+
+    def before_train_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None) -> None:
+        if self._pending:
+            self._pending = False
+            self._enable(runner, self._model(runner), resumed=runner.iter > 0, step=runner.iter)
 
     def after_train_iter(self, runner, batch_idx: int, data_batch: DATA_BATCH = None,
                          outputs: Optional[dict] = None) -> None:
@@ -94,6 +126,10 @@ class SemiHandHook(Hook):
 
     def _enable(self, runner, model, resumed: bool, step: int) -> None:
         """Switch the unlabelled losses on after ``step`` iterations."""
+        if self.val_before_adaptation and not resumed and runner.val_loop is not None:
+            runner.logger.info('SemiHand: evaluating before adaptation')
+            runner.val_loop.run()
+            model.train()
         if self.mode == 'online':
             if not resumed:
                 model.teacher.load_state_dict(model.student.state_dict())
@@ -153,8 +189,48 @@ class SemiHandHook(Hook):
                     uv=np.stack([r[1] for r in rows]), z_rel=np.stack([r[2] for r in rows]),
                     confidence=np.stack([r[3] for r in rows]))
 
+    @torch.no_grad()
+    def adapt_batch_norm(self, model) -> list:
+        """Re-estimate the student's batch-norm statistics on the unlabelled images' original
+        views (a cumulative average over ``adapt_bn_batches`` batches).
+
+        Returns:
+            list: ``(module, buffers)`` as they were before, for :meth:`restore_batch_norm`.
+        """
+        student = model.student
+        norms = [m for m in student.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        saved = [(m, {k: v.clone() for k, v in m.named_buffers(recurse=False)}) for m in norms]
+        momenta = [m.momentum for m in norms]
+        for m in norms:
+            m.reset_running_stats()
+            m.momentum = None
+        was_training = student.training
+        student.train()
+        for i, data in enumerate(self._get_loader()):
+            if i >= self.adapt_bn_batches:
+                break
+            data = model.data_preprocessor(data, True)
+            model._forward_25d(student, data['inputs']['unsup_teacher'])
+        student.train(was_training)
+        _, world = get_dist_info()
+        for m, momentum in zip(norms, momenta):
+            m.momentum = momentum
+            if world > 1:
+                all_reduce(m.running_mean, op='mean')
+                all_reduce(m.running_var, op='mean')
+        return saved
+
+    @staticmethod
+    def restore_batch_norm(saved: list) -> None:
+        for module, buffers in saved:
+            for name, value in buffers.items():
+                getattr(module, name).copy_(value)
+
     def run_round(self, runner, model, step: int) -> None:
+        saved = self.adapt_batch_norm(model) if self.adapt_bn_batches > 0 else None
         labels = self.label_dataset(runner, model)
+        if saved is not None:
+            self.restore_batch_norm(saved)
         sel = model.semi_train_cfg['selection']
         keep = select(torch.from_numpy(labels['confidence']), **sel).numpy()
         labels['keep'] = keep
@@ -222,9 +298,13 @@ class SemiHandHook(Hook):
             moves = [np.linalg.norm(current[i] - self.previous[i], axis=-1).mean()
                      for i in current if i in self.previous]
             stats['movement_px'] = float(np.mean(moves))
-        error = self._label_error(current)
-        if error is not None:
-            stats['pseudo_epe2d_px'] = error
+        errors = self._label_errors(current)
+        if errors is not None:
+            kept = labels['keep'].astype(bool)
+            stats['pseudo_epe2d_px'] = float(errors.mean())
+            # what selection is for: the kept labels should be the better ones
+            if kept.any():
+                stats['pseudo_epe2d_kept_px'] = float(errors[kept].mean())
         self.previous = current
         self.history.append(stats)
         if is_main_process():  # the convergence curve, for tools/analysis/plot_rounds.py
@@ -235,10 +315,12 @@ class SemiHandHook(Hook):
                 json.dump(rows, f, indent=1)
             os.replace(path + '.tmp', path)
         runner.message_hub.update_info(f'semihand/round_{index}', stats)
-        runner.logger.info('SemiHand round ' + ', '.join(
-            f'{k}: {v:.4f}' if isinstance(v, float) else f'{k}: {v}' for k, v in stats.items()))
+        runner.logger.info(f'SemiHand round {index}: ' + ', '.join(
+            f'{k}: {v:.4f}' for k, v in stats.items() if k != 'round'))
 
-    def _label_error(self, current: Dict[int, np.ndarray]) -> Optional[float]:
+    def _label_errors(self, current: Dict[int, np.ndarray]) -> Optional[np.ndarray]:
+        """Mean 2D error (px) of each pseudo-label against the hidden label, in ``current``'s
+        order; ``None`` without a ``label_dataset``."""
         if self.label_dataset_cfg is None:
             return None
         if self._labels is None:
@@ -248,6 +330,9 @@ class SemiHandHook(Hook):
             for i in range(len(dataset)):
                 info = dataset.get_data_info(i)
                 self._labels[int(info['id'])] = info['keypoints'][0]
-        errs = [np.linalg.norm(current[i] - self._labels[i], axis=-1).mean()
-                for i in current if i in self._labels]
-        return float(np.mean(errs)) if errs else None
+        missing = [i for i in current if i not in self._labels]
+        if missing:
+            raise KeyError(f'label_dataset has no sample with id(s) {missing[:5]}; it must hold '
+                           'the same images as the unlabelled set')
+        return np.array([np.linalg.norm(current[i] - self._labels[i], axis=-1).mean()
+                         for i in current])

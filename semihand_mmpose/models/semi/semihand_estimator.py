@@ -68,7 +68,8 @@ class SemiHandEstimator(BaseModel):
         self.semi_train_cfg = cfg
         self.pseudo_labeller = TASK_UTILS.build(cfg.get('pseudo_labeller',
                                                         dict(type='PseudoLabeller')))
-        self.penalty = BiomechanicalCorrector()
+        # the interval penalty needs only the limits; built only where the loss is on
+        self.penalty = BiomechanicalCorrector() if cfg['biomech_weight'] > 0 else None
         self.semi_enabled = False
         self.predict_on = cfg.get('predict_on', 'student')
         self._register_load_state_dict_pre_hook(self._from_plain_estimator)
@@ -112,8 +113,8 @@ class SemiHandEstimator(BaseModel):
                                dtype=torch.float64)
 
     # ---------------------------------------------------------------- pseudo-labels
-    def teacher_views(self, inputs: Dict[str, Tensor],
-                      samples: Dict[str, SampleList]) -> List[str]:
+    @staticmethod
+    def teacher_views(inputs: Dict[str, Tensor]) -> List[str]:
         """Teacher branches in order: the original view first, then the perturbed ones."""
         extra = sorted(b for b in inputs if b.startswith(TEACHER + '_'))
         return [TEACHER] + extra
@@ -126,7 +127,7 @@ class SemiHandEstimator(BaseModel):
         was_training = model.training
         model.eval()
         uvs, zs, mats = [], [], []
-        for branch in self.teacher_views(inputs, samples):
+        for branch in self.teacher_views(inputs):
             uv, z, _, _ = self._forward_25d(model, inputs[branch])
             uvs.append(uv.double())
             zs.append(z.double())
@@ -183,7 +184,11 @@ class SemiHandEstimator(BaseModel):
             losses['loss_pseudo_coord'] = cfg['pseudo_weight'] * (err_uv * weight).sum() / denom
             losses['loss_pseudo_depth'] = cfg['pseudo_weight'] * 0.3 * (err_z * weight).sum() / denom
         if cfg['pert_weight'] > 0:
-            weak_uv, weak_z, _, _ = self._forward_25d(self.student, inputs[TEACHER])
+            # the weak view's prediction is the target (stop-gradient, as in FixMatch): with
+            # gradients through both views, agreement can also be reached by moving the better
+            # (weak-view) prediction towards the perturbed one; it also saves a backward pass
+            with torch.no_grad():
+                weak_uv, weak_z, _, _ = self._forward_25d(self.student, inputs[TEACHER])
             to_weak = self._matrices(samples[TEACHER]).to(uv.device)
             strong_in_weak = apply_affine(uv.double(), to_weak @ torch.linalg.inv(to_student))
             losses['loss_pert'] = cfg['pert_weight'] * (
