@@ -5,8 +5,9 @@ Times one full semi-supervised step of a config (``model.train_step``: branch sp
 normalisation, the supervised loss, stored pseudo-labels carried into the student's crop,
 perturbation and cross-modal consistency, the soft mask rasteriser, backward, optimiser step)
 against the networks' own work on the same batch: the student's backbone, pose head and mask
-head run forward on the labelled, strong and weak inputs, backward from the sum of their outputs,
-and the same optimiser step. The difference is what SemiHand's plumbing costs. Batches are loaded
+head run forward on the labelled and strong inputs and backward from the sum of their outputs, the
+backbone and pose head run forward on the weak input without gradients (as the step's stop-gradient
+target), and the same optimiser step. The difference is what SemiHand's plumbing costs. Batches are loaded
 before timing, so data loading counts in neither. Prints figures and one JSON line::
 
     python tools/benchmarks/benchmark_overhead.py configs/semihand_synth.py --steps 20
@@ -40,12 +41,14 @@ def networks_step(model, data: dict, optim_wrapper) -> None:
     """The student's own passes on every branch a SemiHand step feeds it, and the optimiser step."""
     student, inputs = model.student, data['inputs']
     total = 0.0
-    for branch, with_mask in ((SUP, True), (STUDENT, True), (TEACHER, False)):
+    for branch, with_mask in ((SUP, True), (STUDENT, True)):
         feats = student.extract_feat(inputs[branch])
         coords, z_rel, _ = student.head.forward(feats)
         total = total + coords.sum() + z_rel.sum()
         if with_mask and student.with_mask_head:
             total = total + student.mask_head.forward(feats).sum()
+    with torch.no_grad():  # the weak view is a stop-gradient target in SemiHand's step
+        student.head.forward(student.extract_feat(inputs[TEACHER]))
     optim_wrapper.update_params(total * 1e-6)
 
 
