@@ -8,7 +8,8 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=500, max_keep_ckpts=2),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    # kpt_thr=0: Hand25DHead's scores (heatmap mass near the peak) are not calibrated to MMPose's 0.3
+    # kpt_thr=0: Hand25DHead's scores (heatmap mass near the peak) are not calibrated to
+    # MMPose's 0.3
     visualization=dict(type='PoseVisualizationHook', enable=False, kpt_thr=0.0))
 
 custom_hooks = [dict(type='SyncBuffersHook')]

@@ -24,7 +24,8 @@ from torch import Tensor
 
 NUM_JOINTS = 21
 ROOT_INDEX = 0
-#: the reference bone (wrist -> middle MCP) whose length is the unit of ``z_rel`` and of the corrector
+#: the reference bone (wrist -> middle MCP) whose length is the unit of ``z_rel`` and of the
+#: corrector
 REF_BONE = (0, 9)
 
 FINGER_NAMES = ('thumb', 'index', 'middle', 'ring', 'little')
@@ -54,9 +55,9 @@ FINGERTIPS = (4, 8, 12, 16, 20)
 def palm_normal(joints: Tensor, is_left: Tensor = None) -> Tensor:
     """The unit normal of the palm plane, pointing out of the palm.
 
-    Built from the wrist, the index MCP and the little MCP as ``(index - wrist) x (little - wrist)``,
-    which points out of the palm of a right hand. A left hand is the mirror image of a right one, so
-    the cross product flips and is flipped back.
+    Built from the wrist, the index MCP and the little MCP as
+    ``(index - wrist) x (little - wrist)``, which points out of the palm of a right hand. A left
+    hand is the mirror image of a right one, so the cross product flips and is flipped back.
 
     Args:
         joints (Tensor): Joints in shape (..., 21, 3).

@@ -13,9 +13,9 @@ from semihand_mmpose.biomech.skeleton import REF_BONE, ROOT_INDEX
 class Hand25DCoordinate(BaseKeypointCodec):
     """Encode hand keypoints as ``(u / w, v / h)`` in the input crop plus ``z_rel``.
 
-    ``z_rel = (Z_j - Z_root) / |X_ref_child - X_ref_parent|``: depth relative to the root in units of
-    the reference bone, which an in-plane crop (rotation, scale, shift) leaves unchanged. Decoding
-    is the exact inverse; 3D follows from :func:`semihand_mmpose.geometry.lift_25d_to_3d`.
+    ``z_rel = (Z_j - Z_root) / |X_ref_child - X_ref_parent|``: depth relative to the root in units
+    of the reference bone, which an in-plane crop (rotation, scale, shift) leaves unchanged.
+    Decoding is the exact inverse; 3D follows from :func:`semihand_mmpose.geometry.lift_25d_to_3d`.
 
     Encoded items:
         - keypoint_labels (np.ndarray): (N, K, 2) in [0, 1] inside the crop
@@ -27,7 +27,8 @@ class Hand25DCoordinate(BaseKeypointCodec):
     Args:
         input_size (tuple): ``(w, h)`` of the crop.
         root_index (int): The root joint. Defaults to the wrist.
-        ref_bone (tuple): ``(parent, child)`` of the reference bone. Defaults to wrist -> middle MCP.
+        ref_bone (tuple): ``(parent, child)`` of the reference bone. Defaults to wrist ->
+            middle MCP.
     """
 
     auxiliary_encode_keys = {'keypoints_3d', 'keypoints_3d_visible'}

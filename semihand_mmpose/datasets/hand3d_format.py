@@ -1,5 +1,6 @@
 # Copyright (c) semihand_mmpose authors. All rights reserved.
-"""Writing the 3D hand format that :class:`Hand3DDataset` reads (generator and converters share it)."""
+"""Writing the 3D hand format that :class:`Hand3DDataset` reads (generator and converters share
+it)."""
 import json
 import os
 import os.path as osp

@@ -27,8 +27,8 @@ class SyntheticHand3DDataset(Hand3DDataset):
     """Synthetic hands of one domain, generated on first use and cached under ``data_root``.
 
     A config needs no separate generation step: the first run writes the split (with a progress
-    bar) and later runs reuse it. ``tools/dataset_converters/generate_synthetic_hands.py`` writes the
-    same splits ahead of time.
+    bar) and later runs reuse it. ``tools/dataset_converters/generate_synthetic_hands.py`` writes
+    the same splits ahead of time.
 
     Args:
         domain (str): ``'source'`` (clean "rendered" hands, plays RHD) or ``'target'`` ("real-like",

@@ -3,9 +3,9 @@
 
 torch 2.6 made ``torch.load(weights_only=True)`` the default. MMEngine 0.10.7 calls ``torch.load``
 without the argument, and its checkpoints hold Python objects (``HistoryBuffer``, numpy scalars in
-the message hub), so ``--resume`` and some ``load_from`` files fail with "Unsupported global". Rather
-than patching ``torch.load`` for the whole process, this re-registers MMEngine's loader for local
-paths (the ``''`` scheme of ``CheckpointLoader``), the extension point MMEngine provides, with
+the message hub), so ``--resume`` and some ``load_from`` files fail with "Unsupported global".
+Rather than patching ``torch.load`` for the whole process, this re-registers MMEngine's loader for
+local paths (the ``''`` scheme of ``CheckpointLoader``), the extension point MMEngine provides, with
 ``weights_only=False``. As before torch 2.6, only load checkpoints you trust.
 """
 import os.path as osp

@@ -1,8 +1,8 @@
 # Copyright (c) semihand_mmpose authors. All rights reserved.
 """2D affine maps as 3x3 matrices, so views can be composed, inverted and applied exactly.
 
-A crop is ``x_crop = M @ x_image`` in homogeneous pixel coordinates. Composing two augmentations is a
-matrix product, going back is the inverse, and the crop's intrinsics are ``M @ K``. MMPose's
+A crop is ``x_crop = M @ x_image`` in homogeneous pixel coordinates. Composing two augmentations is
+a matrix product, going back is the inverse, and the crop's intrinsics are ``M @ K``. MMPose's
 ``get_warp_matrix`` returns the same kind of 2x3 map; here the third row is kept.
 """
 from typing import Tuple, Union

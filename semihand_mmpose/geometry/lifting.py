@@ -2,9 +2,9 @@
 """From 2.5D ``(u, v, z_rel)`` to 3D, after Iqbal et al. (ECCV 2018).
 
 ``z_rel = (Z_j - Z_root) / s`` with ``s`` the reference bone's length. The reference bone (joints
-``n``, ``m``) has length 1 in units of ``s``, which fixes the root depth ``Z`` (in units of ``s``) as
-the larger root of ``a Z^2 + b Z + c = 0`` (see ``semihand-method.md``). The absolute scale ``s`` is
-not observable from one image: the caller supplies it.
+``n``, ``m``) has length 1 in units of ``s``, which fixes the root depth ``Z`` (in units of ``s``)
+as the larger root of ``a Z^2 + b Z + c = 0`` (see ``semihand-method.md``). The absolute scale ``s``
+is not observable from one image: the caller supplies it.
 """
 from typing import Tuple
 

@@ -7,8 +7,8 @@ perturbation and cross-modal consistency, the soft mask rasteriser, backward, op
 against the networks' own work on the same batch: the student's backbone, pose head and mask
 head run forward on the labelled and strong inputs and backward from the sum of their outputs, the
 backbone and pose head run forward on the weak input without gradients (as the step's stop-gradient
-target), and the same optimiser step. The difference is what SemiHand's plumbing costs. Batches are loaded
-before timing, so data loading counts in neither. Prints figures and one JSON line::
+target), and the same optimiser step. The difference is what SemiHand's plumbing costs. Batches are
+loaded before timing, so data loading counts in neither. Prints figures and one JSON line::
 
     python tools/benchmarks/benchmark_overhead.py configs/semihand_synth.py --steps 20
 """

@@ -2,8 +2,8 @@
 """Generate labelled synthetic hand images and write them as a COCO-style 3D hand split.
 
 Each sample depends only on ``(seed, domain, index)``, so a split is the same whatever the number of
-worker processes. A split is written to a temporary folder and renamed into place when complete, so a
-reader never sees half of one.
+worker processes. A split is written to a temporary folder and renamed into place when complete, so
+a reader never sees half of one.
 """
 import os
 import os.path as osp

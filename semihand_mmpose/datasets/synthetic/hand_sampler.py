@@ -75,7 +75,8 @@ def sample_hand_parameters(rng: np.random.Generator, dist: PoseDistribution) -> 
     curl = np.clip(rng.uniform(*dist.curl) + rng.normal(0.0, dist.curl_jitter, 5), 0.0, 1.0)
     flex_lo, flex_hi = lim[..., 0], lim[..., 1]
     # flexion: from slightly extended (curl 0) to the joint's limit (curl 1), with joint noise
-    flex = flex_lo * 0.3 + (flex_hi - flex_lo * 0.3) * curl[:, None] * rng.uniform(0.75, 1.0, (5, 3))
+    flex = flex_lo * 0.3 + (flex_hi - flex_lo * 0.3) * curl[:, None] * rng.uniform(
+        0.75, 1.0, (5, 3))
     abd_lo, abd_hi = lim[..., 2], lim[..., 3]
     abd = rng.uniform(abd_lo, abd_hi) * dist.abduction
     flex = np.clip(flex, flex_lo, flex_hi)

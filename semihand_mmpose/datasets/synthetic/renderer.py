@@ -2,9 +2,9 @@
 """Draw a 3D hand as shaded, tapered capsules plus a palm, with occlusion.
 
 Occlusion is the painter's algorithm over parts (far parts first), which is exact between parts and
-approximate inside one; a part-id image drawn alongside the colours gives the hand mask (the union of
-the parts' visible pixels) and each joint's visibility (a joint is visible when the part on top at its
-pixel is one the joint belongs to). cv2's fixed-point drawing keeps sub-pixel positions.
+approximate inside one; a part-id image drawn alongside the colours gives the hand mask (the union
+of the parts' visible pixels) and each joint's visibility (a joint is visible when the part on top
+at its pixel is one the joint belongs to). cv2's fixed-point drawing keeps sub-pixel positions.
 """
 from typing import List, Sequence, Tuple
 
@@ -69,8 +69,8 @@ def render_hand(image: np.ndarray, joints_cam: np.ndarray, K: np.ndarray,
         K (np.ndarray): Intrinsics (3, 3).
         skin_bgr (Sequence[float]): Base skin colour.
         light (np.ndarray): Unit light direction in the camera frame; parts facing it are brighter.
-        shading (Sequence[float]): Brightness of the concentric layers of a capsule, outermost first;
-            ``(1, 1, 1)`` is flat.
+        shading (Sequence[float]): Brightness of the concentric layers of a capsule, outermost
+            first; ``(1, 1, 1)`` is flat.
 
     Returns:
         tuple: ``part_ids`` (H, W) uint8, 0 for no hand and ``i + 1`` for part ``i``; and ``uv``
@@ -87,7 +87,8 @@ def render_hand(image: np.ndarray, joints_cam: np.ndarray, K: np.ndarray,
     a, b = _CAPSULE_ENDS[:, 0], _CAPSULE_ENDS[:, 1]
     p0, p1 = uv[a], uv[b]
     d = p1 - p0
-    normals = np.stack([-d[:, 1], d[:, 0]], 1) / np.maximum(np.hypot(d[:, 0], d[:, 1]), 1e-6)[:, None]
+    length = np.maximum(np.hypot(d[:, 0], d[:, 1]), 1e-6)
+    normals = np.stack([-d[:, 1], d[:, 0]], 1) / length[:, None]
     r0 = focal * _CAPSULE_RADII[:, 0] / joints_cam[a, 2]
     r1 = focal * _CAPSULE_RADII[:, 1] / joints_cam[b, 2]
     layers = len(shading)

@@ -10,11 +10,13 @@ class PackHand3DInputs(PackPoseInputs):
 
     Added to the packed sample:
 
-    - ``gt_instances``: ``keypoints_3d`` (1, K, 3) camera-frame joints (mm), ``keypoints_3d_visible``
-      (1, K), ``keypoints_flag`` (1, K) the raw COCO flag (2 visible, 1 labelled but hidden)
+    - ``gt_instances``: ``keypoints_3d`` (1, K, 3) camera-frame joints (mm),
+      ``keypoints_3d_visible`` (1, K), ``keypoints_flag`` (1, K) the raw COCO flag (2 visible, 1
+      labelled but hidden)
     - ``gt_instance_labels``: ``keypoint_z_rel``, ``keypoint_z_weights`` (from the codec)
     - ``gt_fields``: ``hand_mask`` (1, H, W) at input resolution
-    - metainfo: ``K``, ``input_K``, ``crop_matrix``, ``has_mask``, ``hand_side`` besides MMPose's keys
+    - metainfo: ``K``, ``input_K``, ``crop_matrix``, ``has_mask``, ``hand_side`` besides MMPose's
+      keys
     """
 
     instance_mapping_table = dict(

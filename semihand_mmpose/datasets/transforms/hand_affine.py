@@ -17,9 +17,9 @@ class HandAffine(BaseTransform):
     Replaces MMPose's ``TopdownAffine`` (same box convention: ``bbox_center``, ``bbox_scale``,
     optional ``bbox_rotation`` from ``RandomBBoxTransform``), which records nothing and whose
     prediction mapping drops the rotation. Here the full image-to-input matrix is stored as
-    ``crop_matrix`` (3x3), so keypoints, pseudo-labels and masks can be carried between views exactly,
-    and the camera intrinsics of the crop (``input_K = crop_matrix @ K``) keep 2.5D-to-3D lifting
-    correct inside the crop.
+    ``crop_matrix`` (3x3), so keypoints, pseudo-labels and masks can be carried between views
+    exactly, and the camera intrinsics of the crop (``input_K = crop_matrix @ K``) keep 2.5D-to-3D
+    lifting correct inside the crop.
 
     Required Keys:
         - img, bbox_center, bbox_scale

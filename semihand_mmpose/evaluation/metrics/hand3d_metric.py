@@ -91,8 +91,8 @@ class Hand3DMetric(BaseMetric):
     Samples from several test sets in one loader (e.g. a ``ConcatDataset`` of source and target
     test) are told apart by their ``dataset_name`` and reported as ``<dataset_name>/<metric>``.
 
-    Reported keys: ``AUC`` (3D PCK area over ``auc_range`` mm, in [0, 1]), ``EPE`` and ``EPE_median``
-    (mm), ``PCK@<t>`` for ``pck_thresholds``, ``EPE2D`` (px), ``PCK2D@<t>`` for
+    Reported keys: ``AUC`` (3D PCK area over ``auc_range`` mm, in [0, 1]), ``EPE`` and
+    ``EPE_median`` (mm), ``PCK@<t>`` for ``pck_thresholds``, ``EPE2D`` (px), ``PCK2D@<t>`` for
     ``pck2d_thresholds`` and ``AUC2D`` over ``auc2d_range`` px.
 
     Args:
@@ -108,7 +108,8 @@ class Hand3DMetric(BaseMetric):
             (Dexter+Object: 2). Defaults to 1.
         visible_only (bool): Count only joints whose 2D flag is 2 (visible), as on RHD.
             Defaults to ``False``.
-        pck_thresholds (Sequence[float]): Extra 3D PCK points (mm). Defaults to ``(20, 30, 40, 50)``.
+        pck_thresholds (Sequence[float]): Extra 3D PCK points (mm). Defaults to
+            ``(20, 30, 40, 50)``.
         pck2d_thresholds (Sequence[float]): 2D PCK points (px). Defaults to ``(5, 10, 20)``.
         auc2d_range (tuple): ``(lo, hi)`` px of the 2D PCK curve. Defaults to ``(0, 30)``.
         outfile_prefix (str, optional): If set, the PCK curves are written to

@@ -21,8 +21,8 @@ class Hand3DPoseEstimator(TopdownPoseEstimator):
     - an optional ``mask_head`` trained beside the pose head (skipped for samples without masks);
     - predictions go back to the image through the inverse of the crop's recorded ``crop_matrix``
       (MMPose's mapping uses centre and scale only and drops a rotation);
-    - ``pred_instances`` also gets ``keypoints_z_rel`` (K,) and ``keypoints_3d`` (K, 3): camera-frame
-      joints in mm lifted with the image's ``K`` and a reference-bone length of
+    - ``pred_instances`` also gets ``keypoints_z_rel`` (K,) and ``keypoints_3d`` (K, 3):
+      camera-frame joints in mm lifted with the image's ``K`` and a reference-bone length of
       ``test_cfg['ref_bone_length']`` mm (the absolute scale is not observable from one image; the
       metric's protocol decides how it is fixed).
 

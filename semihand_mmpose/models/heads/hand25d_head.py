@@ -64,8 +64,9 @@ class Hand25DHead(HeatmapHead):
         probs = F.softmax(self.beta * heat.flatten(2), dim=-1).view(n, k, h, w)
         in_w, in_h = self.input_size
         # cell i covers input pixels [i s, (i + 1) s); its centre is pixel (i + 0.5) s - 0.5
-        xs = ((torch.arange(w, device=maps.device, dtype=maps.dtype) + 0.5) * (in_w / w) - 0.5) / in_w
-        ys = ((torch.arange(h, device=maps.device, dtype=maps.dtype) + 0.5) * (in_h / h) - 0.5) / in_h
+        grid = dict(device=maps.device, dtype=maps.dtype)
+        xs = ((torch.arange(w, **grid) + 0.5) * (in_w / w) - 0.5) / in_w
+        ys = ((torch.arange(h, **grid) + 0.5) * (in_h / h) - 0.5) / in_h
         x = (probs.sum(2) * xs).sum(-1)
         y = (probs.sum(3) * ys).sum(-1)
         z = (probs * depth).flatten(2).sum(-1)

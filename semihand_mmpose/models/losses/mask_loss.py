@@ -43,7 +43,8 @@ class SoftMaskLoss(nn.Module):
         n = logits.shape[0]
         if weight is None:
             weight = logits.new_ones(n)
-        bce = F.binary_cross_entropy_with_logits(logits, target, reduction='none').flatten(1).mean(1)
+        bce = F.binary_cross_entropy_with_logits(logits, target, reduction='none')
+        bce = bce.flatten(1).mean(1)
         prob = logits.sigmoid().flatten(1)
         tgt = target.flatten(1)
         dice = 1.0 - (2.0 * (prob * tgt).sum(1) + self.eps) / (prob.sum(1) + tgt.sum(1) + self.eps)

@@ -22,8 +22,8 @@ class PseudoLabeller:
     ``exp(-var / sigma^2) * exp(-d_corr^2 / tau^2)``
 
     with ``var`` the spread of the views and the corrected pose around that average (pixels divided
-    by the crop side, plus ``z_rel``), and ``d_corr`` how far the corrector moved the joint (in units
-    of the reference bone).
+    by the crop side, plus ``z_rel``), and ``d_corr`` how far the corrector moved the joint (in
+    units of the reference bone).
 
     Args:
         corrector (dict, optional): Config of the corrector; ``None`` turns correction off (the

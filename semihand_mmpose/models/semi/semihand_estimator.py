@@ -1,5 +1,6 @@
 # Copyright (c) semihand_mmpose authors. All rights reserved.
-"""SemiHand's teacher-student model around any 3D hand estimator (after mmdet's SemiBaseDetector)."""
+"""SemiHand's teacher-student model around any 3D hand estimator (after mmdet's
+SemiBaseDetector)."""
 import copy
 from typing import Dict, List, Optional, Tuple
 
@@ -101,7 +102,8 @@ class SemiHandEstimator(BaseModel):
     def input_size(self) -> Tuple[int, int]:
         return self.student.head.input_size
 
-    def _forward_25d(self, model: nn.Module, inputs: Tensor) -> Tuple[Tensor, Tensor, Tensor, tuple]:
+    def _forward_25d(self, model: nn.Module,
+                     inputs: Tensor) -> Tuple[Tensor, Tensor, Tensor, tuple]:
         """``uv`` (N, K, 2) in crop pixels, ``z_rel`` (N, K), probabilities and features."""
         feats = model.extract_feat(inputs)
         coords, z_rel, probs = model.head.forward(feats)
@@ -182,7 +184,8 @@ class SemiHandEstimator(BaseModel):
             err_uv = ((uv - target_uv) / size).abs().sum(-1)
             err_z = (z - pseudo['z_rel'].to(z)).abs()
             losses['loss_pseudo_coord'] = cfg['pseudo_weight'] * (err_uv * weight).sum() / denom
-            losses['loss_pseudo_depth'] = cfg['pseudo_weight'] * 0.3 * (err_z * weight).sum() / denom
+            losses['loss_pseudo_depth'] = (cfg['pseudo_weight'] * 0.3 * (err_z * weight).sum() /
+                                           denom)
         if cfg['pert_weight'] > 0:
             # the weak view's prediction is the target (stop-gradient, as in FixMatch): with
             # gradients through both views, agreement can also be reached by moving the better
