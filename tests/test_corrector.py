@@ -114,3 +114,16 @@ def test_compiled_corrector_matches_eager():
         torch.testing.assert_close(out, ref, atol=1e-9, rtol=0)
         torch.testing.assert_close(disp, ref_disp, atol=1e-9, rtol=0)
     assert not _feasible(eager, noisy) and _feasible(eager, out)
+
+
+def test_float32_poses_are_corrected_in_float32_like_float64():
+    corrector = BiomechanicalCorrector()
+    joints = _hands(32, seed=4)
+    noisy = joints + torch.as_tensor(np.random.default_rng(4).normal(0.0, 8.0, joints.shape))
+    ref, ref_disp = corrector(noisy)
+    out, disp = corrector(noisy.float())
+    assert out.dtype == torch.float32 and disp.dtype == torch.float32
+    # mm-sized coordinates (~500 mm from the camera): float32 keeps about 1e-4 mm
+    torch.testing.assert_close(out.double(), ref, atol=2e-3, rtol=0)
+    torch.testing.assert_close(disp.double(), ref_disp, atol=1e-4, rtol=0)
+    assert _feasible(corrector, out.double(), tol=1e-4)

@@ -41,8 +41,8 @@ def least_squares_correct(corrector: BiomechanicalCorrector, joints: torch.Tenso
         root_bones, frames, lengths, flex, abd = skeleton.inverse_kinematics(unit[None])
         # root bones: the same length clamp as the corrector (their directions are the palm's)
         root_len = root_bones.norm(dim=-1)
-        root_bones = root_bones * (root_len.clamp(torch.as_tensor(bone[:, 0, 0]),
-                                                  torch.as_tensor(bone[:, 0, 1])) / root_len)[..., None]
+        clamped = root_len.clamp(torch.as_tensor(bone[:, 0, 0]), torch.as_tensor(bone[:, 0, 1]))
+        root_bones = root_bones * (clamped / root_len)[..., None]
         moved = unit[None].clone()
         moved[:, [c[1] for c in skeleton.FINGER_CHAINS]] = root_bones
         frames = skeleton.root_frames(moved, skeleton.palm_normal(unit[None]))
@@ -54,8 +54,8 @@ def least_squares_correct(corrector: BiomechanicalCorrector, joints: torch.Tenso
 
         def residual(p):
             t = torch.as_tensor(p).view(3, 1, 5, 3)
-            rebuilt = skeleton.forward_kinematics(torch.zeros(1, 3, dtype=torch.float64), root_bones,
-                                                  frames, t[0], t[1], t[2])
+            rebuilt = skeleton.forward_kinematics(torch.zeros(1, 3, dtype=torch.float64),
+                                                  root_bones, frames, t[0], t[1], t[2])
             return rebuilt.numpy().ravel() - target
 
         sol = least_squares(residual, x0, bounds=(lo, hi), method='trf')
@@ -95,6 +95,8 @@ def main():
     poses = noisy_poses(args.batch, args.noise)
     fast, (corrected, displacement) = poses_per_second(corrector, poses, args.repeats)
     changed = float((displacement > 1e-6).any(-1).double().mean())
+    # network predictions are float32: the corrector then computes in float32
+    fast32, (corrected32, _) = poses_per_second(corrector, poses.float(), args.repeats)
 
     sub = poses[:args.baseline_poses]
     start = time.perf_counter()
@@ -105,6 +107,8 @@ def main():
     dist_ref = (reference - sub).norm(dim=-1).mean()
     figures = dict(
         batch=args.batch, threads=args.threads, corrector_poses_per_s=fast,
+        corrector_float32_poses_per_s=fast32,
+        float32_max_diff_mm=float((corrected32.double() - corrected).abs().max()),
         baseline_poses_per_s=slow, speedup=fast / slow, fraction_corrected=changed,
         mean_move_mm_corrector=float(dist_ours), mean_move_mm_least_squares=float(dist_ref),
         mean_gap_to_least_squares_mm=float((ours - reference).norm(dim=-1).mean()))
@@ -117,6 +121,8 @@ def main():
         figures['compiled_max_diff'] = float((out - corrected).abs().max())
     print(f'corrector: {fast:,.0f} poses/s at batch {args.batch} ({args.threads} threads), '
           f'{changed:.0%} of the noisy poses needed a correction')
+    print(f'corrector on float32 poses: {fast32:,.0f} poses/s (largest difference to float64 '
+          f'{figures["float32_max_diff_mm"]:.1e} mm)')
     print(f'per-sample least squares: {slow:,.1f} poses/s -> speed-up {fast / slow:,.0f}x')
     print(f'mean joint movement: corrector {dist_ours:.2f} mm, least squares {dist_ref:.2f} mm '
           f'(the least-squares optimum is the closer feasible pose; gap '
