@@ -26,6 +26,7 @@ custom_hooks = [
     dict(type='SyncBuffersHook'),
     dict(type='SemiHandHook', mode='offline', burn_in_iters=0,
          round_interval=_base_.round_interval,
+         val_before_adaptation=True, adapt_bn_batches=16, eval_target_bn=True,
          pseudo_dataloader=dict(
              batch_size=64, num_workers=4, persistent_workers=False,
              sampler=dict(type='DefaultSampler', shuffle=False),

@@ -89,6 +89,8 @@ custom_hooks = [
          # label each round with the unlabelled images' batch-norm statistics (AdaBN; the
          # measurement is in configs/semihand_synth.py)
          adapt_bn_batches=16,
+         # validate and test with those statistics (the measurement is in semihand_synth.py)
+         eval_target_bn=True,
          pseudo_dataloader=dict(
              batch_size=64, num_workers=4, persistent_workers=False,
              sampler=dict(type='DefaultSampler', shuffle=False),

@@ -94,3 +94,70 @@ def test_adapt_batch_norm_takes_the_unlabelled_images_statistics(synthetic_root)
     # after the round, training goes on with the statistics it had
     hook.restore_batch_norm(saved)
     torch.testing.assert_close(bn.running_mean, before, atol=0, rtol=0)
+
+
+def test_evaluation_with_target_statistics_is_undone_after_it(synthetic_root):
+    """``eval_target_bn``: validation runs with the unlabelled images' statistics (those of
+    ``adapt_batch_norm``) and training resumes with its own, bit for bit."""
+    import logging
+    from types import SimpleNamespace
+
+    from mmengine.registry import init_default_scope
+    from mmpose.registry import MODELS
+    from semihand_mmpose.engine.hooks import SemiHandHook
+    init_default_scope('mmpose')
+    model_cfg, loader_cfg = _configs(synthetic_root)
+    torch.manual_seed(0)
+    model = MODELS.build(model_cfg)
+    runner = SimpleNamespace(model=model, logger=logging.getLogger('test'))
+    hook = SemiHandHook(pseudo_dataloader=loader_cfg, adapt_bn_batches=1, eval_target_bn=True)
+    bn = model.student.backbone.bn1
+    before = {k: v.clone() for k, v in bn.named_buffers()}
+    expected = SemiHandHook(pseudo_dataloader=loader_cfg, adapt_bn_batches=1)
+    saved = expected.adapt_batch_norm(model)
+    target_mean = bn.running_mean.clone()
+    expected.restore_batch_norm(saved)
+    hook.before_val(runner)
+    torch.testing.assert_close(bn.running_mean, target_mean, atol=0, rtol=0)
+    assert not torch.allclose(bn.running_mean, before['running_mean'])
+    hook.after_val(runner)
+    for name, value in bn.named_buffers():
+        torch.testing.assert_close(value, before[name], atol=0, rtol=0)
+    # the teacher is adapted instead where it makes the predictions
+    model.predict_on = 'teacher'
+    hook.before_test(runner)
+    torch.testing.assert_close(model.teacher.backbone.bn1.running_mean, target_mean, atol=0,
+                               rtol=0)
+    torch.testing.assert_close(bn.running_mean, before['running_mean'], atol=0, rtol=0)
+    hook.after_test(runner)
+
+
+def test_evaluation_with_target_statistics_needs_adabn_batches():
+    import pytest
+    from semihand_mmpose.engine.hooks import SemiHandHook
+    with pytest.raises(ValueError, match='adapt_bn_batches > 0'):
+        SemiHandHook(pseudo_dataloader=dict(), adapt_bn_batches=0, eval_target_bn=True)
+
+
+def test_rounds_label_with_the_named_network(synthetic_root):
+    """``label_with='teacher'`` labels with the (EMA) teacher, not the student."""
+    import pytest
+    from mmengine.registry import init_default_scope
+    from mmpose.registry import MODELS
+    from semihand_mmpose.engine.hooks import SemiHandHook
+    init_default_scope('mmpose')
+    with pytest.raises(ValueError, match='label_with'):
+        SemiHandHook(pseudo_dataloader=dict(), label_with='ema')
+    model_cfg, loader_cfg = _configs(synthetic_root)
+    torch.manual_seed(0)
+    model = MODELS.build(model_cfg)
+    with torch.no_grad():  # a teacher that differs from the student
+        for p in model.teacher.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    hook = SemiHandHook(pseudo_dataloader=loader_cfg)
+    by_teacher = hook.label_dataset(None, model, model.teacher)
+    by_student = hook.label_dataset(None, model)
+    batch = model.data_preprocessor(next(iter(hook._get_loader())), True)
+    expected = model.predict_pseudo_labels(batch['inputs'], batch['data_samples'])  # teacher
+    np.testing.assert_allclose(by_teacher['uv'][:4], expected['uv'].numpy(), atol=1e-4)
+    assert np.abs(by_teacher['uv'] - by_student['uv']).max() > 1e-2

@@ -35,12 +35,13 @@ class SemiHandHook(Hook):
     - ``mode='online'``: at the end of burn-in the teacher is set to the student; mmdet's
       ``MeanTeacherHook`` keeps it an EMA of the student from then on.
     - ``mode='offline'``: every ``round_interval`` iterations from the end of burn-in the current
-      student labels the whole unlabelled set (sharded over ranks, gathered on every rank); the round
-      is written atomically to ``<work_dir>/pseudo_labels/round_XXX.pth`` with its confidences, and a
-      resumed run reloads the latest round (checking that it belongs to this dataset and is whole).
-    - Per round the log shows the fraction of samples kept, the mean confidence and the mean movement
-      of the pseudo-labels since the previous round (pixels; the paper's convergence curve), plus
-      the pseudo-labels' own 2D error where the unlabelled set has hidden labels.
+      student labels the whole unlabelled set (sharded over ranks, gathered on every rank); the
+      round is written atomically to ``<work_dir>/pseudo_labels/round_XXX.pth`` with its
+      confidences, and a resumed run reloads the latest round (checking that it belongs to this
+      dataset and is whole).
+    - Per round the log shows the fraction of samples kept, the mean confidence and the mean
+      movement of the pseudo-labels since the previous round (pixels; the paper's convergence
+      curve), plus the pseudo-labels' own 2D error where the unlabelled set has hidden labels.
 
     Args:
         pseudo_dataloader (dict): Loader over the unlabelled set with the teacher's views only
@@ -59,6 +60,18 @@ class SemiHandHook(Hook):
         val_before_adaptation (bool): Run the validation loop just before the unlabelled losses
             switch on (not on resume), so the log holds the metrics before and after adaptation
             (MMEngine's loops validate only after training iterations). Defaults to False.
+        label_with (str): The network that labels offline rounds: ``'student'`` (the paper's
+            rounds) or ``'teacher'``, an exponential moving average of the student kept by mmdet's
+            ``MeanTeacherHook`` (add it to ``custom_hooks``). Defaults to ``'student'``.
+        eval_target_bn (bool): Validate and test with batch-norm statistics re-estimated on the
+            unlabelled images (``adapt_bn_batches`` batches), restored afterwards so training goes
+            on unchanged and checkpoints keep the training statistics (``tools/test.py`` with this
+            config re-estimates them). Why: labelled and unlabelled batches are separate forward
+            passes, so the student trains with per-domain batch statistics while its running
+            statistics mix both domains and the strong views, a mix that fits neither test set; the
+            adapted model is a target-domain model. The source-only model tested this way is the
+            AdaBN baseline that SemiHand must beat. Source-test metrics are then those of the
+            target model on the source domain. Defaults to False.
     """
 
     priority = 'NORMAL'
@@ -67,11 +80,18 @@ class SemiHandHook(Hook):
                  burn_in_iters: int = 0, round_interval: int = 500,
                  label_dataset: Optional[dict] = None,
                  adapt_bn_batches: int = 0,
-                 val_before_adaptation: bool = False) -> None:
+                 val_before_adaptation: bool = False,
+                 label_with: str = 'student',
+                 eval_target_bn: bool = False) -> None:
         if mode not in ('online', 'offline'):
             raise ValueError(f'mode must be "online" or "offline", got {mode!r}')
         if mode == 'offline' and pseudo_dataloader is None:
             raise ValueError('offline SemiHand needs a pseudo_dataloader over the unlabelled set')
+        if label_with not in ('student', 'teacher'):
+            raise ValueError(f'label_with must be "student" or "teacher", got {label_with!r}')
+        if eval_target_bn and (pseudo_dataloader is None or adapt_bn_batches <= 0):
+            raise ValueError('eval_target_bn needs a pseudo_dataloader over the unlabelled set and '
+                             f'adapt_bn_batches > 0, got adapt_bn_batches={adapt_bn_batches}')
         self.mode = mode
         self.burn_in_iters = burn_in_iters
         self.round_interval = round_interval
@@ -79,6 +99,9 @@ class SemiHandHook(Hook):
         self.label_dataset_cfg = label_dataset
         self.val_before_adaptation = val_before_adaptation
         self.adapt_bn_batches = adapt_bn_batches
+        self.eval_target_bn = eval_target_bn
+        self.label_with = label_with
+        self._eval_saved = None
         self._loader = None
         self._pending = False
         self._labels = None
@@ -155,8 +178,9 @@ class SemiHandHook(Hook):
         return self._loader
 
     @torch.no_grad()
-    def label_dataset(self, runner, model) -> Dict[str, np.ndarray]:
-        """Pseudo-label the whole unlabelled set with the current student.
+    def label_dataset(self, runner, model,
+                      network: Optional[nn.Module] = None) -> Dict[str, np.ndarray]:
+        """Pseudo-label the whole unlabelled set with ``network`` (default: the student).
 
         Each rank labels its shard; the results are gathered in dataset order on every rank, so the
         round is the same whatever the number of processes.
@@ -169,7 +193,8 @@ class SemiHandHook(Hook):
             # training=True: mmdet's MultiBranchDataPreprocessor only splits branches then
             data = model.data_preprocessor(data, True)
             inputs, samples = data['inputs'], data['data_samples']
-            fused = model.predict_pseudo_labels(inputs, samples, model=model.student)
+            fused = model.predict_pseudo_labels(inputs, samples,
+                                                model=model.student if network is None else network)
             for i, sample in enumerate(samples['unsup_teacher']):
                 results.append((int(sample.metainfo['id']), fused['uv'][i].float().cpu().numpy(),
                                 fused['z_rel'][i].float().cpu().numpy(),
@@ -190,14 +215,15 @@ class SemiHandHook(Hook):
                     confidence=np.stack([r[3] for r in rows]))
 
     @torch.no_grad()
-    def adapt_batch_norm(self, model) -> list:
-        """Re-estimate the student's batch-norm statistics on the unlabelled images' original
-        views (a cumulative average over ``adapt_bn_batches`` batches).
+    def adapt_batch_norm(self, model, network: Optional[nn.Module] = None) -> list:
+        """Re-estimate the batch-norm statistics of ``network`` (default: the student) on the
+        unlabelled images' original views (a cumulative average over ``adapt_bn_batches``
+        batches).
 
         Returns:
             list: ``(module, buffers)`` as they were before, for :meth:`restore_batch_norm`.
         """
-        student = model.student
+        student = model.student if network is None else network
         norms = [m for m in student.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
         saved = [(m, {k: v.clone() for k, v in m.named_buffers(recurse=False)}) for m in norms]
         momenta = [m.momentum for m in norms]
@@ -226,9 +252,36 @@ class SemiHandHook(Hook):
             for name, value in buffers.items():
                 getattr(module, name).copy_(value)
 
+    # ------------------------------------------------------- evaluation (AdaBN)
+    def _adapt_for_eval(self, runner) -> None:
+        if self.eval_target_bn and self._eval_saved is None:
+            model = self._model(runner)
+            network = model.teacher if model.predict_on == 'teacher' else model.student
+            runner.logger.info('SemiHand: evaluating with batch-norm statistics of the '
+                               f'unlabelled images ({self.adapt_bn_batches} batches)')
+            self._eval_saved = self.adapt_batch_norm(model, network)
+
+    def _restore_after_eval(self, runner) -> None:
+        if self._eval_saved is not None:
+            self.restore_batch_norm(self._eval_saved)
+            self._eval_saved = None
+
+    def before_val(self, runner) -> None:
+        self._adapt_for_eval(runner)
+
+    def after_val(self, runner) -> None:
+        self._restore_after_eval(runner)
+
+    def before_test(self, runner) -> None:
+        self._adapt_for_eval(runner)
+
+    def after_test(self, runner) -> None:
+        self._restore_after_eval(runner)
+
     def run_round(self, runner, model, step: int) -> None:
-        saved = self.adapt_batch_norm(model) if self.adapt_bn_batches > 0 else None
-        labels = self.label_dataset(runner, model)
+        network = model.teacher if self.label_with == 'teacher' else model.student
+        saved = self.adapt_batch_norm(model, network) if self.adapt_bn_batches > 0 else None
+        labels = self.label_dataset(runner, model, network)
         if saved is not None:
             self.restore_batch_norm(saved)
         sel = model.semi_train_cfg['selection']
@@ -272,8 +325,8 @@ class SemiHandHook(Hook):
             raise PseudoLabelFileError(f'pseudo-label round {path} lacks {missing}')
         if data['fingerprint'] != self._fingerprint():
             raise PseudoLabelFileError(
-                f'pseudo-label round {path} was made for another unlabelled dataset (its sample ids '
-                'differ); point --work-dir elsewhere or remove the pseudo_labels folder')
+                f'pseudo-label round {path} was made for another unlabelled dataset (its sample '
+                'ids differ); point --work-dir elsewhere or remove the pseudo_labels folder')
         n = len(self._get_loader().dataset)
         if data['uv'].shape != (n, 21, 2) or data['confidence'].shape != (n, 21):
             raise PseudoLabelFileError(f'pseudo-label round {path} holds {tuple(data["uv"].shape)} '
