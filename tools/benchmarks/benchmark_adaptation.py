@@ -5,18 +5,22 @@ Source-only and the target-labelled oracle train ``configs/pretrain_synth.py``'s
 iterations, batch 32, ResNet-18 at 64 px) on their domain. Every SemiHand variant is stage 2: it
 starts from this benchmark's own source-only checkpoint and fine-tunes for the same 300 iterations;
 ``continued`` runs those iterations with every unlabelled loss off, so the extra iterations alone
-are measured too. Target-test 3D AUC (20-50 mm, root-relative, prediction scaled by the
-ground-truth reference bone) and EPE are read from each run's final validation, and the fraction of
-the source-to-oracle gap that each SemiHand variant closes is printed, with a table, plots (3D PCK
-curves on target test, pseudo-label movement per round) and one JSON line::
+are measured too. ``source_only_adabn`` trains nothing: it tests the source-only checkpoint the way
+SemiHand's configs test (batch-norm statistics of the unlabelled target images, AdaBN), the
+baseline that the unlabelled losses must beat.
+
+Every row is ``tools/test.py`` of the run's last checkpoint with the run's config: target-test 3D
+AUC (20-50 mm, root-relative, prediction scaled by the ground-truth reference bone) and EPE, and
+the fraction of the source-to-oracle gap that each SemiHand variant closes, with a table, plots
+(3D PCK curves on target test, pseudo-label movement per round) and one JSON line::
 
     python tools/benchmarks/benchmark_adaptation.py --out-dir work_dirs/adaptation
     python tools/benchmarks/benchmark_adaptation.py --runs source_only oracle semihand --reuse
 
-A run whose work dir already holds its final validation is read, not retrained, with ``--reuse``.
+With ``--reuse`` a run whose work dir already holds a last checkpoint is not retrained, and one
+already tested is not tested again.
 """
 import argparse
-import glob
 import json
 import os
 import os.path as osp
@@ -29,6 +33,7 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 RUNS = {
     'source_only': 'configs/pretrain_synth.py',
     'oracle': 'configs/oracle_synth.py',
+    'source_only_adabn': 'configs/semihand_synth.py',
     'semihand': 'configs/semihand_synth.py',
     'continued': 'configs/ablations/semihand_synth_no_unlabelled.py',
     'no_pert': 'configs/ablations/semihand_synth_no_pert.py',
@@ -36,35 +41,34 @@ RUNS = {
     'no_correction': 'configs/ablations/semihand_synth_no_correction.py',
     'no_selection': 'configs/ablations/semihand_synth_no_selection.py',
     'no_strong_aug': 'configs/ablations/semihand_synth_no_strong_aug.py',
+    # twice the stage-2 budget, EMA teacher, and its control
+    'semihand_long': 'configs/semihand_synth_long.py',
+    'continued_long': 'configs/ablations/semihand_synth_long_no_unlabelled.py',
 }
-TARGET = 'hand3d/synthetic_target'
+#: runs that only test another run's checkpoint
+TEST_ONLY = {'source_only_adabn': 'source_only'}
+STAGE1 = ('source_only', 'oracle')
 
 
-def final_metrics(work_dir: str):
-    """Target and source AUC / EPE of the last evaluation of ``work_dir`` (the curves file the
-    metric writes at every validation or test, through ``outfile_prefix``), and the target AUC of
-    its first validation of the newest run (before adaptation, for stage 2)."""
-    curves = osp.join(work_dir, 'final.pck.json')
+def test_metrics(work_dir: str):
+    """Target and source AUC / EPE of the test of ``work_dir``'s checkpoint (the curves file the
+    metric writes through ``outfile_prefix``), or ``None`` before it."""
+    curves = osp.join(work_dir, 'test.pck.json')
     if not osp.isfile(curves):
         return None
     with open(curves) as f:
         data = json.load(f)
     target, source = data['synthetic_target'], data.get('synthetic_source')
-    result = dict(target_auc=target['auc'], target_epe=target['epe'],
-                  source_auc=source['auc'] if source else None)
-    for scalars in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')),
-                          reverse=True):
-        rows = [json.loads(line) for line in open(scalars) if f'{TARGET}/AUC' in line]
-        if rows:
-            result['target_auc_first_val'] = rows[0][f'{TARGET}/AUC']
-            break
-    return result
+    return dict(target_auc=target['auc'], target_epe=target['epe'],
+                source_auc=source['auc'] if source else None)
 
 
-def last_checkpoint(work_dir: str) -> str:
+def last_checkpoint(work_dir: str, required: bool = True):
     """The checkpoint MMEngine recorded last in ``work_dir``."""
     record = osp.join(work_dir, 'last_checkpoint')
     if not osp.isfile(record):
+        if not required:
+            return None
         raise FileNotFoundError(f'{record} does not exist: run the source_only run first (SemiHand '
                                 'variants start from its checkpoint)')
     with open(record) as f:
@@ -72,10 +76,17 @@ def last_checkpoint(work_dir: str) -> str:
 
 
 def train(name: str, config: str, work_dir: str, load_from: str = None) -> None:
-    cmd = [sys.executable, 'tools/train.py', config, '--work-dir', work_dir, '--cfg-options',
-           f'val_evaluator.outfile_prefix={osp.join(work_dir, "final")}']
+    cmd = [sys.executable, 'tools/train.py', config, '--work-dir', work_dir]
     if load_from is not None:
-        cmd.append(f'load_from={load_from}')
+        cmd += ['--cfg-options', f'load_from={load_from}']
+    print(f'[{name}] ' + ' '.join(cmd), flush=True)
+    subprocess.run(cmd, cwd=ROOT, check=True)
+
+
+def test(name: str, config: str, checkpoint: str, work_dir: str) -> None:
+    cmd = [sys.executable, 'tools/test.py', config, checkpoint, '--work-dir',
+           osp.join(work_dir, 'test'), '--cfg-options',
+           f'test_evaluator.outfile_prefix={osp.join(work_dir, "test")}']
     print(f'[{name}] ' + ' '.join(cmd), flush=True)
     subprocess.run(cmd, cwd=ROOT, check=True)
 
@@ -84,7 +95,7 @@ def plot(results: dict, out_dir: str) -> None:
     """PCK curves on target test and the pseudo-label rounds of every run that has them."""
     curves, rounds = {}, {}
     for name, r in results.items():
-        curve_file = osp.join(r['work_dir'], 'final.pck.json')
+        curve_file = osp.join(r['work_dir'], 'test.pck.json')
         if osp.isfile(curve_file):
             curves[name] = json.load(open(curve_file))['synthetic_target']
         rounds_file = osp.join(r['work_dir'], 'pseudo_labels', 'rounds.json')
@@ -107,12 +118,19 @@ def main():
     results = {}
     for name in args.runs:
         work_dir = osp.join(args.out_dir, name)
-        metrics = final_metrics(work_dir) if args.reuse else None
+        metrics = test_metrics(work_dir) if args.reuse else None
         if metrics is None:
-            stage2 = name not in ('source_only', 'oracle')
-            start = last_checkpoint(osp.join(args.out_dir, 'source_only')) if stage2 else None
-            train(name, RUNS[name], work_dir, start)
-            metrics = final_metrics(work_dir)
+            if name in TEST_ONLY:
+                checkpoint = last_checkpoint(osp.join(args.out_dir, TEST_ONLY[name]))
+            else:
+                checkpoint = last_checkpoint(work_dir, required=False) if args.reuse else None
+                if checkpoint is None:
+                    start = None if name in STAGE1 else last_checkpoint(
+                        osp.join(args.out_dir, 'source_only'))
+                    train(name, RUNS[name], work_dir, start)
+                    checkpoint = last_checkpoint(work_dir)
+            test(name, RUNS[name], checkpoint, work_dir)
+            metrics = test_metrics(work_dir)
         results[name] = dict(work_dir=work_dir, **metrics)
     src = results.get('source_only', {}).get('target_auc')
     orc = results.get('oracle', {}).get('target_auc')
@@ -120,8 +138,7 @@ def main():
     print('|---|---|---|---|---|')
     for name, r in results.items():
         closed = ''
-        if src is not None and orc is not None and orc > src and name not in ('source_only',
-                                                                             'oracle'):
+        if src is not None and orc is not None and orc > src and name not in STAGE1:
             r['gap_closed'] = (r['target_auc'] - src) / (orc - src)
             closed = f'{r["gap_closed"]:.0%}'
         source = f'{r["source_auc"]:.3f}' if r['source_auc'] is not None else ''
