@@ -34,8 +34,8 @@ def test_rhd_pretraining_then_semihand_stb_on_converted_files(tmp_path):
     a, b, c = _hands(3)
     _write_rhd(str(data / 'RHD_published_v2'), [(a, None), (None, b)])
     # the evaluation split: the same layout under evaluation/
-    rhd = data / 'RHD_published_v2'
-    shutil.copytree(rhd / 'training', rhd / 'evaluation')
+    rhd_root = data / 'RHD_published_v2'
+    shutil.copytree(rhd_root / 'training', rhd_root / 'evaluation')
     os.rename(data / 'RHD_published_v2' / 'evaluation' / 'anno_training.pickle',
               data / 'RHD_published_v2' / 'evaluation' / 'anno_evaluation.pickle')
     for split in ('training', 'evaluation'):
