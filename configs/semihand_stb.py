@@ -86,10 +86,9 @@ custom_hooks = [
     dict(type='SyncBuffersHook'),
     dict(type='SemiHandHook', mode='offline', burn_in_iters=0, round_interval=round_interval,
          val_before_adaptation=True,
-         # label each round with the unlabelled images' batch-norm statistics (AdaBN; the
-         # measurement is in configs/semihand_synth.py)
+         # label each round, validate and test with the unlabelled images' batch-norm statistics
+         # (AdaBN; the measurements are in configs/semihand_synth.py)
          adapt_bn_batches=16,
-         # validate and test with those statistics (the measurement is in semihand_synth.py)
          eval_target_bn=True,
          pseudo_dataloader=dict(
              batch_size=64, num_workers=4, persistent_workers=False,

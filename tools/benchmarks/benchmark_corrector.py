@@ -52,17 +52,15 @@ def least_squares_correct(corrector: BiomechanicalCorrector, joints: torch.Tenso
                                      abd.numpy().ravel()]), lo, hi)
         target = unit.numpy().ravel()
 
-        def residual(p):
+        def rebuild(p):
+            """The (21, 3) unit pose of the lengths and angles ``p``."""
             t = torch.as_tensor(p).view(3, 1, 5, 3)
-            rebuilt = skeleton.forward_kinematics(torch.zeros(1, 3, dtype=torch.float64),
-                                                  root_bones, frames, t[0], t[1], t[2])
-            return rebuilt.numpy().ravel() - target
+            return skeleton.forward_kinematics(torch.zeros(1, 3, dtype=torch.float64),
+                                               root_bones, frames, t[0], t[1], t[2])[0]
 
-        sol = least_squares(residual, x0, bounds=(lo, hi), method='trf')
-        t = torch.as_tensor(sol.x).view(3, 1, 5, 3)
-        rebuilt = skeleton.forward_kinematics(torch.zeros(1, 3, dtype=torch.float64), root_bones,
-                                              frames, t[0], t[1], t[2])[0]
-        out.append(rebuilt * scale + pose[0])
+        sol = least_squares(lambda p: rebuild(p).numpy().ravel() - target, x0, bounds=(lo, hi),
+                            method='trf')
+        out.append(rebuild(sol.x) * scale + pose[0])
     return torch.stack(out)
 
 

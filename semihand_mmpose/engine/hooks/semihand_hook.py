@@ -223,21 +223,21 @@ class SemiHandHook(Hook):
         Returns:
             list: ``(module, buffers)`` as they were before, for :meth:`restore_batch_norm`.
         """
-        student = model.student if network is None else network
-        norms = [m for m in student.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        network = model.student if network is None else network
+        norms = [m for m in network.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
         saved = [(m, {k: v.clone() for k, v in m.named_buffers(recurse=False)}) for m in norms]
         momenta = [m.momentum for m in norms]
         for m in norms:
             m.reset_running_stats()
             m.momentum = None
-        was_training = student.training
-        student.train()
+        was_training = network.training
+        network.train()
         for i, data in enumerate(self._get_loader()):
             if i >= self.adapt_bn_batches:
                 break
             data = model.data_preprocessor(data, True)
-            model._forward_25d(student, data['inputs']['unsup_teacher'])
-        student.train(was_training)
+            model._forward_25d(network, data['inputs']['unsup_teacher'])
+        network.train(was_training)
         _, world = get_dist_info()
         for m, momentum in zip(norms, momenta):
             m.momentum = momentum
@@ -256,10 +256,9 @@ class SemiHandHook(Hook):
     def _adapt_for_eval(self, runner) -> None:
         if self.eval_target_bn and self._eval_saved is None:
             model = self._model(runner)
-            network = model.teacher if model.predict_on == 'teacher' else model.student
             runner.logger.info('SemiHand: evaluating with batch-norm statistics of the '
                                f'unlabelled images ({self.adapt_bn_batches} batches)')
-            self._eval_saved = self.adapt_batch_norm(model, network)
+            self._eval_saved = self.adapt_batch_norm(model, model.predictor)
 
     def _restore_after_eval(self, runner) -> None:
         if self._eval_saved is not None:

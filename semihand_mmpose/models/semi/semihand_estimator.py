@@ -90,8 +90,13 @@ class SemiHandEstimator(BaseModel):
             state_dict[f'{prefix}student.{rest}'] = value
             state_dict[f'{prefix}teacher.{rest}'] = value.clone()
 
+    @property
+    def predictor(self) -> nn.Module:
+        """The network that predicts at validation and test time (``predict_on``)."""
+        return self.teacher if self.predict_on == 'teacher' else self.student
+
     def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
-        model = self.teacher if self.predict_on == 'teacher' else self.student
+        model = self.predictor
         if mode == 'loss':
             return self.loss(inputs, data_samples)
         if mode == 'predict':
