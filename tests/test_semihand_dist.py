@@ -41,6 +41,9 @@ def _label(rank, world, port, data_root, weights, out):
     if rank == 0:
         np.savez(out, **labels)
     if world > 1:
+        # both ranks done talking before either tears gloo down: a rank that exits while its peer
+        # still holds the connection can abort (std::terminate) in gloo's background thread
+        torch.distributed.barrier()
         torch.distributed.destroy_process_group()
 
 
