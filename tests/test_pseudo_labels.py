@@ -92,3 +92,16 @@ def test_rasterised_mask_covers_the_pose_and_carries_gradients():
     assert iou > 0.5
     mask.sum().backward()
     assert float(uv.grad.abs().sum()) > 0
+
+
+def test_depth_disagreement_counts_only_with_sigma_z():
+    uvs, z, mats, K, gt = _inputs()
+    z = z.clone()
+    z[1, :, 8] += 0.3  # one view puts the index tip 0.3 bones deeper; the pixels agree
+    plain = PseudoLabeller(corrector=None, sigma=0.1)(uvs, z, mats, K, 64.0)
+    assert float(plain['confidence'].min()) > 0.99  # default: depth spread left out
+    with_z = PseudoLabeller(corrector=None, sigma=0.1, sigma_z=0.1)(uvs, z, mats, K, 64.0)
+    # spread of (0, 0.3, 0) around its mean 0.1: variance 0.02, exp(-0.02 / 0.1^2) = exp(-2)
+    torch.testing.assert_close(with_z['confidence'][:, 8], torch.full((4, ), np.exp(-2.0),
+                               dtype=torch.float64), atol=1e-4, rtol=0)
+    assert float(with_z['confidence'][:, [0, 4, 12]].min()) > 0.99
