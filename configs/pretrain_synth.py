@@ -10,6 +10,10 @@ mask_size = (16, 16)
 train_domain = 'source'
 max_iters = 850
 batch_size = 32
+# Data loading in the training process: on 2 cores, worker processes compete with the two compute
+# threads (measured: 0.45 s per iteration with 0 workers, 0.58 s with 2, 0.61 s with 1). Raise it
+# on a machine with cores to spare.
+num_workers = 0
 
 codec = dict(type='Hand25DCoordinate', input_size=input_size)
 
@@ -50,15 +54,15 @@ test_pipeline = [
 synthetic = dict(type='SyntheticHand3DDataset', image_size=128, data_root='data/synthetic_hands')
 train_dataloader = dict(
     batch_size=batch_size,
-    num_workers=2,
-    persistent_workers=True,
+    num_workers=num_workers,
+    persistent_workers=num_workers > 0,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(**synthetic, domain=train_domain, split='train', num_samples=12000, seed=0,
                  pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=64,
-    num_workers=2,
-    persistent_workers=True,
+    num_workers=num_workers,
+    persistent_workers=num_workers > 0,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type='ConcatDataset',
