@@ -87,7 +87,7 @@ custom_hooks = [
     dict(type='SemiHandHook', mode='offline', burn_in_iters=0, round_interval=round_interval,
          val_before_adaptation=True,
          # label each round, validate and test with the unlabelled images' batch-norm statistics
-         # (AdaBN; the measurements are in configs/semihand_synth.py)
+         # (AdaBN; the measurements are in configs/semihand_synth_finetune.py)
          adapt_bn_batches=16,
          eval_target_bn=True,
          pseudo_dataloader=dict(

@@ -1,8 +1,8 @@
 # SemiHand stage 2 on the synthetic hands with twice the budget (600 iterations, 6 rounds) and an
 # EMA teacher: mmdet's MeanTeacherHook keeps the teacher an exponential moving average of the
 # student; the teacher labels the offline rounds and is the model that is validated, tested and
-# saved for inference. About twice as long as semihand_synth.py (see the README's results).
-_base_ = ['./semihand_synth.py']
+# saved for inference. About twice as long as semihand_synth_finetune.py (see the README's results).
+_base_ = ['./semihand_synth_finetune.py']
 
 semi_iters = 600
 max_iters = _base_.burn_in_iters + semi_iters

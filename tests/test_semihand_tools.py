@@ -21,12 +21,19 @@ def _small(root):
         'default_hooks.logger.interval=1']
 
 
+def _one_command(root):
+    """configs/semihand_synth.py (burn-in, then SemiHand) with a burn-in of 2 iterations."""
+    return _small(root) + ['train_dataloader.sampler.burn_in_iters=2']
+
+
 def test_semihand_rounds_resume_and_reject_a_truncated_round(tmp_path, synthetic_root):
     work = str(tmp_path / 'work')
     cfg = osp.join(ROOT, 'configs', 'semihand_synth.py')
-    # rounds after 2 and 4 iterations (none at the last iteration, 5)
-    log = _run(['tools/train.py', cfg, '--work-dir', work] + _small(synthetic_root) +
+    # burn-in on labelled-only batches for 2 iterations, then rounds after 2 and 4 iterations
+    # (none at the last iteration, 5)
+    log = _run(['tools/train.py', cfg, '--work-dir', work] + _one_command(synthetic_root) +
                ['train_cfg.max_iters=5', 'train_cfg.val_interval=5'], ROOT)
+    assert 'burn-in done, optimiser restarted at lr 0.0002' in log
     assert 'unlabelled losses on after 2 iterations' in log
     assert 'SemiHand round 1:' in log and 'movement_px' in log
     assert 'pseudo_epe2d_kept_px' in log
@@ -38,8 +45,9 @@ def test_semihand_rounds_resume_and_reject_a_truncated_round(tmp_path, synthetic
     assert 'synthetic_target/AUC' in log
     rounds = sorted(glob.glob(osp.join(work, 'pseudo_labels', 'round_*.pth')))
     assert [osp.basename(r) for r in rounds] == ['round_000.pth', 'round_001.pth']
-    log = _run(['tools/train.py', cfg, '--work-dir', work, '--resume'] + _small(synthetic_root) +
-               ['train_cfg.max_iters=7', 'train_cfg.val_interval=7'], ROOT)
+    log = _run(['tools/train.py', cfg, '--work-dir', work, '--resume'] +
+               _one_command(synthetic_root) + ['train_cfg.max_iters=7', 'train_cfg.val_interval=7'],
+               ROOT)
     assert 'resumed with pseudo-labels of' in log and 'round_001.pth' in log
     rounds = sorted(glob.glob(osp.join(work, 'pseudo_labels', 'round_*.pth')))
     assert osp.basename(rounds[-1]) == 'round_002.pth'  # the resumed run went on with rounds
@@ -47,7 +55,8 @@ def test_semihand_rounds_resume_and_reject_a_truncated_round(tmp_path, synthetic
     with open(rounds[-1], 'r+b') as f:
         f.truncate(100)
     proc_log = _run(['tools/train.py', cfg, '--work-dir', work, '--resume'] +
-                    _small(synthetic_root) + ['train_cfg.max_iters=9'], ROOT, expect_fail=True)
+                    _one_command(synthetic_root) + ['train_cfg.max_iters=9'], ROOT,
+                    expect_fail=True)
     assert 'round_002.pth cannot be read' in proc_log
 
 
@@ -64,7 +73,7 @@ def test_online_mean_teacher_mode(tmp_path, synthetic_root):
 
 
 def test_stage_two_without_its_checkpoint_says_how_to_make_it(tmp_path, synthetic_root):
-    cfg = osp.join(ROOT, 'configs', 'semihand_synth.py')
+    cfg = osp.join(ROOT, 'configs', 'semihand_synth_finetune.py')
     missing = str(tmp_path / 'no_such_checkpoint.pth')
     opts = [o if o != 'load_from=None' else f'load_from={missing}' for o in _small(synthetic_root)]
     log = _run(['tools/train.py', cfg, '--work-dir', str(tmp_path / 'work')] + opts +

@@ -1,5 +1,5 @@
 # Ablation: the student sees a weak view (the teacher's original crop) instead of a strong one.
-_base_ = ['../semihand_synth.py']
+_base_ = ['../semihand_synth_finetune.py']
 weak_student = [dict(type='HandAffine', input_size=_base_.input_size),
                 dict(type='PackHand3DInputs')]
 # config lists replace rather than merge: both datasets are given in full

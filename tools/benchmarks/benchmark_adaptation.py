@@ -33,8 +33,8 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 RUNS = {
     'source_only': 'configs/pretrain_synth.py',
     'oracle': 'configs/oracle_synth.py',
-    'source_only_adabn': 'configs/semihand_synth.py',
-    'semihand': 'configs/semihand_synth.py',
+    'source_only_adabn': 'configs/semihand_synth_finetune.py',
+    'semihand': 'configs/semihand_synth_finetune.py',
     'continued': 'configs/ablations/semihand_synth_no_unlabelled.py',
     'no_pert': 'configs/ablations/semihand_synth_no_pert.py',
     'no_xmodal': 'configs/ablations/semihand_synth_no_xmodal.py',

@@ -10,7 +10,7 @@ backbone and pose head run forward on the weak input without gradients (as the s
 target), and the same optimiser step. The difference is what SemiHand's plumbing costs. Batches are
 loaded before timing, so data loading counts in neither. Prints figures and one JSON line::
 
-    python tools/benchmarks/benchmark_overhead.py configs/semihand_synth.py --steps 20
+    python tools/benchmarks/benchmark_overhead.py configs/semihand_synth_finetune.py --steps 20
 """
 import argparse
 import json
@@ -30,7 +30,7 @@ from semihand_mmpose.models.semi.semihand_estimator import STUDENT, SUP, TEACHER
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config', nargs='?', default='configs/semihand_synth.py')
+    parser.add_argument('config', nargs='?', default='configs/semihand_synth_finetune.py')
     parser.add_argument('--steps', type=int, default=20, help='timed steps')
     parser.add_argument('--warmup', type=int, default=3)
     parser.add_argument('--threads', type=int, default=2)

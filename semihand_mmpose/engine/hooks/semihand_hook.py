@@ -72,6 +72,11 @@ class SemiHandHook(Hook):
             adapted model is a target-domain model. The source-only model tested this way is the
             AdaBN baseline that SemiHand must beat. Source-test metrics are then those of the
             target model on the source domain. Defaults to False.
+        fine_tune_lr (float, optional): When burn-in ends, restart the optimiser as a separate
+            fine-tuning run would: its state (e.g. Adam's moments) cleared and the learning rate set
+            to this value, for the param schedulers that begin at ``burn_in_iters`` to act on
+            (MMEngine's schedulers scale the current rate and cannot raise it past a decayed
+            one). ``None`` keeps the optimiser going. Defaults to None.
     """
 
     priority = 'NORMAL'
@@ -82,7 +87,8 @@ class SemiHandHook(Hook):
                  adapt_bn_batches: int = 0,
                  val_before_adaptation: bool = False,
                  label_with: str = 'student',
-                 eval_target_bn: bool = False) -> None:
+                 eval_target_bn: bool = False,
+                 fine_tune_lr: Optional[float] = None) -> None:
         if mode not in ('online', 'offline'):
             raise ValueError(f'mode must be "online" or "offline", got {mode!r}')
         if mode == 'offline' and pseudo_dataloader is None:
@@ -101,6 +107,7 @@ class SemiHandHook(Hook):
         self.adapt_bn_batches = adapt_bn_batches
         self.eval_target_bn = eval_target_bn
         self.label_with = label_with
+        self.fine_tune_lr = fine_tune_lr
         self._eval_saved = None
         self._loader = None
         self._pending = False
@@ -141,11 +148,22 @@ class SemiHandHook(Hook):
         model = self._model(runner)
         step = runner.iter + 1  # iterations done
         if step == self.burn_in_iters:
+            self._restart_optimizer(runner)
             self._enable(runner, model, resumed=False, step=step)
         elif (self.mode == 'offline' and step > self.burn_in_iters
               and (step - self.burn_in_iters) % self.round_interval == 0
               and step < runner.max_iters):
             self.run_round(runner, model, step)
+
+    def _restart_optimizer(self, runner) -> None:
+        """End of burn-in: clear the optimiser's state and set ``fine_tune_lr``."""
+        if self.fine_tune_lr is None:
+            return
+        optimizer = runner.optim_wrapper.optimizer
+        optimizer.state.clear()
+        for group in optimizer.param_groups:
+            group['lr'] = self.fine_tune_lr
+        runner.logger.info(f'SemiHand: burn-in done, optimiser restarted at lr {self.fine_tune_lr}')
 
     def _enable(self, runner, model, resumed: bool, step: int) -> None:
         """Switch the unlabelled losses on after ``step`` iterations."""

@@ -1,0 +1,120 @@
+# Copyright (c) semihand_mmpose authors. All rights reserved.
+"""One config from nothing: labelled-only burn-in batches, their preprocessing, and the learning
+rate when the optimiser restarts for fine-tuning."""
+import os.path as osp
+from types import SimpleNamespace
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+from mmengine.logging import MMLogger
+import mmengine.optim  # noqa: F401  (registers the schedulers)
+from mmengine.registry import PARAM_SCHEDULERS
+from mmengine.structures import InstanceData
+from mmpose.registry import MODELS
+from mmpose.structures import PoseDataSample
+from torch.utils.data import Dataset
+
+from semihand_mmpose.datasets.samplers import BurnInMultiSourceSampler
+from semihand_mmpose.engine.hooks import SemiHandHook
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+class _Range(Dataset):
+
+    def __init__(self, n):
+        self.n = n
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        return i
+
+
+def _batches(sampler, n, batch_size):
+    it = iter(sampler)
+    return [[next(it) for _ in range(batch_size)] for _ in range(n)]
+
+
+def test_burn_in_batches_are_labelled_only_then_mixed():
+    data = torch.utils.data.ConcatDataset([_Range(10), _Range(7)])  # labelled 0-9, unlabelled 10-16
+    sampler = BurnInMultiSourceSampler(data, batch_size=4, source_ratio=[1, 1], burn_in_iters=3,
+                                       seed=0)
+    batches = _batches(sampler, 6, 4)
+    assert all(i < 10 for b in batches[:3] for i in b)
+    for b in batches[3:]:
+        assert sum(i < 10 for i in b) == 2 and sum(i >= 10 for i in b) == 2
+    # labelled hands go on from where burn-in left them: 12 burn-in + 2 draws = 14 > 10, one pass
+    # of the permutation done, so every labelled index has been seen
+    assert set(i for b in batches[:3] for i in b) | set(batches[3][:2]) == set(range(10))
+    # without burn-in it is mmdet's sampler
+    plain = BurnInMultiSourceSampler(data, batch_size=4, source_ratio=[1, 1], seed=0)
+    from mmdet.datasets.samplers import MultiSourceSampler
+    assert _batches(plain, 5, 4) == _batches(MultiSourceSampler(data, 4, [1, 1], seed=0), 5, 4)
+
+
+def test_burn_in_ratio_is_checked():
+    data = torch.utils.data.ConcatDataset([_Range(4), _Range(4)])
+    with pytest.raises(ValueError, match='burn_in_ratio must hold 2'):
+        BurnInMultiSourceSampler(data, 4, [1, 1], burn_in_iters=2, burn_in_ratio=[0, 0])
+
+
+def _sample(branch_fields, branch):
+    """One sample as mmdet's MultiBranch packs it: ``None`` in the branches it has no view for."""
+    img = torch.full((3, 8, 8), 100, dtype=torch.uint8)
+    return dict(inputs={b: img if b == branch else None for b in branch_fields},
+                data_samples={b: PoseDataSample(gt_instances=InstanceData()) if b == branch
+                              else None for b in branch_fields})
+
+
+def test_preprocessor_leaves_out_branches_no_sample_has():
+    branches = ['sup', 'unsup_student', 'unsup_teacher']
+    pre = MODELS.build(dict(type='SemiHandDataPreprocessor', data_preprocessor=dict(
+        type='mmpose.PoseDataPreprocessor', mean=[100.0] * 3, std=[2.0] * 3)))
+    out = pre(pseudo_collate([_sample(branches, 'sup') for _ in range(2)]), True)
+    assert list(out['inputs']) == ['sup'] and out['inputs']['sup'].shape == (2, 3, 8, 8)
+    assert float(out['inputs']['sup'].abs().max()) == 0.0  # (100 - 100) / 2
+    out = pre(pseudo_collate([_sample(branches, b) for b in branches]), True)
+    assert sorted(out['inputs']) == branches
+    assert all(len(out['data_samples'][b]) == 1 for b in branches)
+
+
+def _learning_rates(cfg, hook=None):
+    """The rate of every iteration of ``cfg``'s schedule, with ``hook`` at the end of burn-in."""
+    param = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.Adam([param], lr=cfg.optim_wrapper.optimizer.lr)
+    schedulers = [PARAM_SCHEDULERS.build(dict(s, optimizer=optimizer))
+                  for s in cfg.param_scheduler]
+    runner = SimpleNamespace(optim_wrapper=SimpleNamespace(optimizer=optimizer),
+                             logger=MMLogger.get_current_instance())
+    rates = []
+    for step in range(1, cfg.train_cfg.max_iters + 1):
+        rates.append(optimizer.param_groups[0]['lr'])
+        param.grad = torch.ones(1)
+        optimizer.step()
+        if hook is not None and step == hook.burn_in_iters:
+            assert optimizer.state  # Adam's moments exist before the restart...
+            hook._restart_optimizer(runner)
+            assert not optimizer.state  # ...and are gone after it
+        for s in schedulers:
+            s.step()
+    return rates
+
+
+def test_one_config_schedule_is_pretraining_then_fine_tuning():
+    one = Config.fromfile(osp.join(ROOT, 'configs', 'semihand_synth.py'))
+    pre = Config.fromfile(osp.join(ROOT, 'configs', 'pretrain_synth.py'))
+    fine = Config.fromfile(osp.join(ROOT, 'configs', 'semihand_synth_finetune.py'))
+    hook_cfg = dict(one.custom_hooks[1])
+    hook_cfg.pop('type')
+    hook = SemiHandHook(**hook_cfg)
+    burn_in = hook.burn_in_iters
+    assert burn_in == pre.train_cfg.max_iters == one.train_dataloader.sampler.burn_in_iters
+    rates = _learning_rates(one, hook)
+    assert len(rates) == burn_in + fine.train_cfg.max_iters
+    torch.testing.assert_close(rates[:burn_in], _learning_rates(pre), rtol=1e-9, atol=0)
+    torch.testing.assert_close(rates[burn_in:], _learning_rates(fine), rtol=1e-9, atol=0)
+    assert rates[burn_in] == pytest.approx(2e-5) and rates[burn_in + 50] == pytest.approx(2e-4)
