@@ -4,9 +4,14 @@
 import argparse
 import os
 import os.path as osp
+import sys
 
-from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
+# the checkout this script lives in comes first, as MMPose's dist_train.sh puts it on PYTHONPATH:
+# `custom_imports` then registers this tree's components even when another copy is installed
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
 
 
 def parse_args():
