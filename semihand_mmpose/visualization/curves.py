@@ -17,8 +17,11 @@ def plot_pck_curves(curves: Dict[str, dict], out: str, ylabel: str = '3D PCK') -
         out (str): The image file to write.
     """
     fig, ax = plt.subplots(figsize=(5.5, 4))
-    for label, c in curves.items():
-        ax.plot(c['thresholds_mm'], c['pck'], label=f'{label}: AUC={c["auc"]:.3f}')
+    # beyond matplotlib's 10 colours, the next curves change line style instead of repeating one
+    for i, (label, c) in enumerate(curves.items()):
+        style = ('-', '--', ':')[i // 10 % 3]
+        ax.plot(c['thresholds_mm'], c['pck'], color=f'C{i % 10}', linestyle=style,
+                label=f'{label}: AUC={c["auc"]:.3f}')
     ax.set_xlabel('error threshold (mm)')
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)

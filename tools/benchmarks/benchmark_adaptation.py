@@ -48,6 +48,8 @@ RUNS = {
 #: runs that only test another run's checkpoint
 TEST_ONLY = {'source_only_adabn': 'source_only'}
 STAGE1 = ('source_only', 'oracle')
+#: runs whose pseudo-labels feed no loss: their rounds are left out of the rounds plot
+CONTROLS = ('continued', 'continued_long')
 
 
 def test_metrics(work_dir: str):
@@ -92,14 +94,14 @@ def test(name: str, config: str, checkpoint: str, work_dir: str) -> None:
 
 
 def plot(results: dict, out_dir: str) -> None:
-    """PCK curves on target test and the pseudo-label rounds of every run that has them."""
+    """PCK curves on target test and the pseudo-label rounds of every run that learns from them."""
     curves, rounds = {}, {}
     for name, r in results.items():
         curve_file = osp.join(r['work_dir'], 'test.pck.json')
         if osp.isfile(curve_file):
             curves[name] = json.load(open(curve_file))['synthetic_target']
         rounds_file = osp.join(r['work_dir'], 'pseudo_labels', 'rounds.json')
-        if osp.isfile(rounds_file):
+        if osp.isfile(rounds_file) and name not in CONTROLS:
             rounds[name] = json.load(open(rounds_file))
     if curves:
         plot_pck_curves(curves, osp.join(out_dir, 'pck_target.png'), '3D PCK on target test')
