@@ -24,6 +24,8 @@ setup(
     long_description=readme(),
     long_description_content_type='text/markdown',
     packages=find_packages(exclude=('configs', 'tools', 'tests')),
+    # dataset metainfo, an MMEngine config file rather than a module
+    package_data={'semihand_mmpose': ['datasets/metainfo/*.py']},
     python_requires='>=3.8',
     # The pinned stack (torch, mmcv built from source, mmpose without chumpy) is installed by
     # tools/setup_env.sh; declaring it here would make pip try to build chumpy and mmcv itself.

@@ -9,8 +9,8 @@ from mmpose.datasets.datasets.base import BaseCocoStyleDataset
 from mmpose.registry import DATASETS
 
 NUM_KEYPOINTS = 21
-METAINFO_FILE = osp.abspath(
-    osp.join(osp.dirname(__file__), '..', '..', 'configs', '_base_', 'datasets', 'hand21.py'))
+# inside the package (installed with it as package data), so that a non-editable install finds it
+METAINFO_FILE = osp.join(osp.dirname(osp.abspath(__file__)), 'metainfo', 'hand21.py')
 
 
 class AnnotationError(ValueError):

@@ -1,9 +1,9 @@
-# The canonical 21-keypoint hand of semihand_mmpose: wrist, then each finger base to tip
-# (thumb CMC, MCP, IP, tip; other fingers MCP, PIP, DIP, tip). Same order, names, skeleton and colours
-# as MMPose's COCO-WholeBody-Hand and FreiHAND metainfo, so predictions draw with MMPose's visualizer and
-# those datasets mix in without a reorder. RHD (tip first) and STB/DO are reordered by the converters in
-# tools/dataset_converters/. Joint 0 (wrist) is the root; wrist -> middle MCP (0 -> 9) is the reference
-# bone whose length is the unit of the relative depth.
+# The canonical 21-keypoint hand of semihand_mmpose: wrist, then each finger base to tip (thumb
+# CMC, MCP, IP, tip; other fingers MCP, PIP, DIP, tip). Same order, names, skeleton and colours as
+# MMPose's COCO-WholeBody-Hand and FreiHAND metainfo, so predictions draw with MMPose's visualizer
+# and those datasets mix in without a reorder. RHD (tip first) and STB/DO are reordered by the
+# converters in tools/dataset_converters/. Joint 0 (wrist) is the root; wrist -> middle MCP (0 ->
+# 9) is the reference bone whose length is the unit of the relative depth.
 dataset_info = dict(
     dataset_name='hand21_3d',
     paper_info=dict(
@@ -11,7 +11,7 @@ dataset_info = dict(
         title='SemiHand: Semi-supervised Hand Pose Estimation with Consistency',
         container='IEEE/CVF International Conference on Computer Vision (ICCV)',
         year='2021',
-        homepage='https://openaccess.thecvf.com/content/ICCV2021/html/Yang_SemiHand_Semi-Supervised_Hand_Pose_Estimation_With_Consistency_ICCV_2021_paper.html',
+        homepage='https://openaccess.thecvf.com/content/ICCV2021/html/Yang_SemiHand_Semi-Supervised_Hand_Pose_Estimation_With_Consistency_ICCV_2021_paper.html',  # noqa: E501
     ),
     keypoint_info={
         0:
