@@ -19,13 +19,24 @@ the fraction of the source-to-oracle gap that each SemiHand variant closes, with
 
 With ``--reuse`` a run whose work dir already holds a last checkpoint is not retrained, and one
 already tested is not tested again.
+
+``--seeds 0 1 2`` trains every stage-2 run once per training seed (``randomness.seed``; the data
+and stage 1 stay the same; seed ``s`` other than 0 goes to ``<run>-seed<s>``) and reports the mean
+and standard deviation, so that an ablation's difference can be told from seed noise. ``--jobs N``
+trains N runs at once, each logging to its own work dir: on a GPU machine, where one run leaves
+the GPU mostly idle::
+
+    python tools/benchmarks/benchmark_adaptation.py --seeds 0 1 2 --jobs 12 --threads-per-job 1
 """
 import argparse
 import json
 import os
 import os.path as osp
+import statistics
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
+from typing import Optional
 
 from semihand_mmpose.visualization import plot_pck_curves, plot_rounds
 
@@ -77,20 +88,85 @@ def last_checkpoint(work_dir: str, required: bool = True):
         return f.read().strip()
 
 
-def train(name: str, config: str, work_dir: str, load_from: str = None) -> None:
+def run_dir(out_dir: str, name: str, seed: int) -> str:
+    """The work dir of run ``name`` trained with ``seed`` (seed 0 keeps the plain name)."""
+    return osp.join(out_dir, name if seed == 0 else f'{name}-seed{seed}')
+
+
+def call(name: str, cmd: list, log_file: Optional[str], threads: Optional[int]) -> None:
+    """Run ``cmd`` from the checkout; its output goes to ``log_file`` when runs share the
+    terminal."""
+    print(f'[{name}] ' + ' '.join(cmd) + (f' > {log_file}' if log_file else ''), flush=True)
+    env = dict(os.environ)
+    if threads is not None:
+        env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    if log_file is None:
+        subprocess.run(cmd, cwd=ROOT, env=env, check=True)
+        return
+    os.makedirs(osp.dirname(log_file), exist_ok=True)
+    with open(log_file, 'a') as log:
+        result = subprocess.run(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    if result.returncode != 0:
+        raise RuntimeError(f'[{name}] exited with {result.returncode}; see {log_file}')
+
+
+def train(name: str, config: str, work_dir: str, load_from: Optional[str] = None,
+          seed: Optional[int] = None, log_file: Optional[str] = None,
+          threads: Optional[int] = None) -> None:
     cmd = [sys.executable, 'tools/train.py', config, '--work-dir', work_dir]
-    if load_from is not None:
-        cmd += ['--cfg-options', f'load_from={load_from}']
-    print(f'[{name}] ' + ' '.join(cmd), flush=True)
-    subprocess.run(cmd, cwd=ROOT, check=True)
+    options = [f'load_from={load_from}'] if load_from is not None else []
+    options += [f'randomness.seed={seed}'] if seed is not None else []
+    if options:
+        cmd += ['--cfg-options'] + options
+    call(name, cmd, log_file, threads)
 
 
-def test(name: str, config: str, checkpoint: str, work_dir: str) -> None:
+def test(name: str, config: str, checkpoint: str, work_dir: str, log_file: Optional[str] = None,
+         threads: Optional[int] = None) -> None:
     cmd = [sys.executable, 'tools/test.py', config, checkpoint, '--work-dir',
            osp.join(work_dir, 'test'), '--cfg-options',
            f'test_evaluator.outfile_prefix={osp.join(work_dir, "test")}']
-    print(f'[{name}] ' + ' '.join(cmd), flush=True)
-    subprocess.run(cmd, cwd=ROOT, check=True)
+    call(name, cmd, log_file, threads)
+
+
+def run_one(name: str, seed: int, args) -> dict:
+    """Train (unless reused) and test one run with one seed; its test metrics."""
+    work_dir = run_dir(args.out_dir, name, seed)
+    metrics = test_metrics(work_dir) if args.reuse else None
+    if metrics is not None:
+        return metrics
+    log_file = osp.join(work_dir, 'benchmark.log') if args.jobs > 1 else None
+    tag = name if seed == 0 else f'{name}-seed{seed}'
+    if name in TEST_ONLY:
+        checkpoint = last_checkpoint(osp.join(args.out_dir, TEST_ONLY[name]))
+    else:
+        checkpoint = last_checkpoint(work_dir, required=False) if args.reuse else None
+        if checkpoint is None:
+            start = None if name in STAGE1 else last_checkpoint(
+                osp.join(args.out_dir, 'source_only'))
+            train(tag, RUNS[name], work_dir, start, None if name in STAGE1 else seed, log_file,
+                  args.threads_per_job)
+            checkpoint = last_checkpoint(work_dir)
+    test(tag, RUNS[name], checkpoint, work_dir, log_file, args.threads_per_job)
+    return test_metrics(work_dir)
+
+
+def run_all(jobs: list, args) -> dict:
+    """``{(name, seed): metrics}`` of ``jobs``, ``args.jobs`` of them at once."""
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        futures = {job: pool.submit(run_one, *job, args) for job in jobs}
+        return {job: future.result() for job, future in futures.items()}
+
+
+def summarise(per_seed: dict) -> dict:
+    """Mean (and, over several seeds, standard deviation) of each metric over the seeds."""
+    summary = dict(seeds={str(seed): m for seed, m in per_seed.items()})
+    for key in ('target_auc', 'target_epe', 'source_auc'):
+        values = [m[key] for m in per_seed.values() if m[key] is not None]
+        summary[key] = statistics.fmean(values) if values else None
+        if len(values) > 1:
+            summary[f'{key}_std'] = statistics.stdev(values)
+    return summary
 
 
 def plot(results: dict, out_dir: str) -> None:
@@ -115,36 +191,47 @@ def main():
     parser.add_argument('--out-dir', default='work_dirs/adaptation')
     parser.add_argument('--reuse', action='store_true',
                         help='read runs whose work dir already has a final validation')
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0],
+                        help='training seeds of every stage-2 run (stage 1 is trained once)')
+    parser.add_argument('--jobs', type=int, default=1,
+                        help='runs trained at once; each then logs to <work dir>/benchmark.log')
+    parser.add_argument('--threads-per-job', type=int, default=None,
+                        help='OMP_NUM_THREADS of each run (default: inherited)')
     args = parser.parse_args()
+    if args.jobs < 1:
+        parser.error(f'--jobs must be at least 1, got {args.jobs}')
     os.makedirs(args.out_dir, exist_ok=True)
+    # stage 1 first: every other run starts from (or tests) the source-only checkpoint
+    stage1 = [(name, 0) for name in args.runs if name in STAGE1]
+    stage2 = [(name, seed) for name in args.runs if name not in STAGE1 and name not in TEST_ONLY
+              for seed in args.seeds]
+    test_only = [(name, 0) for name in args.runs if name in TEST_ONLY]
+    metrics = run_all(stage1, args)
+    metrics.update(run_all(stage2 + test_only, args))
     results = {}
     for name in args.runs:
-        work_dir = osp.join(args.out_dir, name)
-        metrics = test_metrics(work_dir) if args.reuse else None
-        if metrics is None:
-            if name in TEST_ONLY:
-                checkpoint = last_checkpoint(osp.join(args.out_dir, TEST_ONLY[name]))
-            else:
-                checkpoint = last_checkpoint(work_dir, required=False) if args.reuse else None
-                if checkpoint is None:
-                    start = None if name in STAGE1 else last_checkpoint(
-                        osp.join(args.out_dir, 'source_only'))
-                    train(name, RUNS[name], work_dir, start)
-                    checkpoint = last_checkpoint(work_dir)
-            test(name, RUNS[name], checkpoint, work_dir)
-            metrics = test_metrics(work_dir)
-        results[name] = dict(work_dir=work_dir, **metrics)
+        per_seed = {seed: m for (n, seed), m in metrics.items() if n == name}
+        results[name] = dict(work_dir=run_dir(args.out_dir, name, min(per_seed)),
+                             **summarise(per_seed))
     src = results.get('source_only', {}).get('target_auc')
     orc = results.get('oracle', {}).get('target_auc')
-    print('\n| run | target AUC 20-50 mm | target EPE (mm) | source AUC | gap closed |')
-    print('|---|---|---|---|---|')
+    several = len(args.seeds) > 1
+    print(f'\n| run | target AUC 20-50 mm{" (mean ± sd)" if several else ""} | target EPE (mm) '
+          f'| source AUC | gap closed |{" seeds |" if several else ""}')
+    print(f'|---|---|---|---|---|{"---|" if several else ""}')
     for name, r in results.items():
         closed = ''
         if src is not None and orc is not None and orc > src and name not in STAGE1:
             r['gap_closed'] = (r['target_auc'] - src) / (orc - src)
             closed = f'{r["gap_closed"]:.0%}'
+        auc = f'{r["target_auc"]:.3f}'
+        if 'target_auc_std' in r:
+            auc += f' ± {r["target_auc_std"]:.3f}'
         source = f'{r["source_auc"]:.3f}' if r['source_auc'] is not None else ''
-        print(f'| {name} | {r["target_auc"]:.3f} | {r["target_epe"]:.1f} | {source} | {closed} |')
+        row = f'| {name} | {auc} | {r["target_epe"]:.1f} | {source} | {closed} |'
+        if several:
+            row += ' ' + ', '.join(f'{m["target_auc"]:.3f}' for m in r['seeds'].values()) + ' |'
+        print(row)
     plot(results, args.out_dir)
     print(json.dumps({n: {k: v for k, v in r.items() if k != 'work_dir'}
                       for n, r in results.items()}))

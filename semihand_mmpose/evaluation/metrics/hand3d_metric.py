@@ -75,7 +75,10 @@ def pck_auc(errors_per_joint: List[np.ndarray], lo: float, hi: float,
             continue
         curve = (errors[None, :] <= thresholds[:, None]).mean(1)
         curves.append(curve)
-        aucs.append(np.trapz(curve, thresholds) / (hi - lo) if hi > lo else curve[0])
+        # the trapezoid rule written out: numpy 2 renamed np.trapz (np.trapezoid), numpy 1 lacks
+        # the new name, and this plugin runs on both
+        area = float(np.sum((curve[1:] + curve[:-1]) / 2 * np.diff(thresholds)))
+        aucs.append(area / (hi - lo) if hi > lo else curve[0])
         means.append(errors.mean())
         medians.append(np.median(errors))
     if not curves:

@@ -68,14 +68,17 @@ class PseudoLabeller:
         dtype = uv_views.dtype
         uv_views = uv_views.double()
         z_views = z_views.double()
-        to_image = torch.linalg.inv(crop_matrices.double())
+        # the crop matrices and intrinsics come from the data samples (CPU); the predictions may
+        # be on a GPU
+        crop_matrices = crop_matrices.to(uv_views)
+        K = K.to(uv_views)
+        to_image = torch.linalg.inv(crop_matrices)
         views_uv = apply_affine(uv_views, to_image)
         mean_uv, mean_z = views_uv.mean(0), z_views.mean(0)
         candidates_uv, candidates_z = [views_uv], [z_views]
         feasibility = torch.ones_like(mean_z)
         corrected_uv = mean_uv
         if self.corrector is not None:
-            K = K.double()
             joints = lift_25d_to_3d(mean_uv, mean_z, K, torch.ones_like(mean_z[:, 0]))
             corrected, displacement = self.corrector(joints)
             proj = corrected @ K.transpose(-1, -2)
