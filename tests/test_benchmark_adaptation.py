@@ -1,0 +1,99 @@
+# Copyright (c) semihand_mmpose authors. All rights reserved.
+"""The adaptation benchmark's bookkeeping: seeds, parallel runs, gap closed (training faked)."""
+import importlib.util
+import json
+import os
+import os.path as osp
+import statistics
+import sys
+import threading
+
+import pytest
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+#: target AUC of each (run, seed) that the fake training "reaches"
+AUC = {('source_only', 0): 0.30, ('oracle', 0): 0.70, ('semihand', 0): 0.50,
+       ('semihand', 1): 0.54, ('semihand', 2): 0.49, ('no_pert', 0): 0.45, ('no_pert', 1): 0.47,
+       ('no_pert', 2): 0.40}
+
+
+@pytest.fixture
+def bench(monkeypatch):
+    spec = importlib.util.spec_from_file_location(
+        'benchmark_adaptation', osp.join(ROOT, 'tools', 'benchmarks', 'benchmark_adaptation.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    calls, lock = [], threading.Lock()
+
+    def fake_train(name, config, work_dir, load_from=None, seed=None, log_file=None,
+                   threads=None):
+        with lock:
+            calls.append(('train', name, load_from, seed, log_file))
+        os.makedirs(work_dir, exist_ok=True)
+        with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
+            f.write(osp.join(work_dir, 'iter_1.pth'))
+
+    def fake_test(name, config, checkpoint, work_dir, log_file=None, threads=None):
+        run = osp.basename(work_dir).split('-seed')
+        key = (run[0], int(run[1]) if len(run) > 1 else 0)
+        with lock:
+            calls.append(('test', name, checkpoint))
+        curve = dict(auc=AUC[key], epe=100 * (1 - AUC[key]))
+        with open(osp.join(work_dir, 'test.pck.json'), 'w') as f:
+            json.dump(dict(synthetic_target=curve), f)
+
+    monkeypatch.setattr(module, 'train', fake_train)
+    monkeypatch.setattr(module, 'test', fake_test)
+    monkeypatch.setattr(module, 'plot', lambda results, out_dir: None)
+    return module, calls
+
+
+def _main(module, monkeypatch, capsys, *args):
+    monkeypatch.setattr(sys, 'argv', ['benchmark_adaptation.py'] + list(args))
+    module.main()
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+def test_seeds_and_jobs_average_and_close_the_gap(bench, tmp_path, monkeypatch, capsys):
+    module, calls = bench
+    out = str(tmp_path / 'bench')
+    results = _main(module, monkeypatch, capsys, '--out-dir', out, '--runs', 'source_only',
+                    'oracle', 'semihand', 'no_pert', '--seeds', '0', '1', '2', '--jobs', '3')
+    # stage 1 once, without a seed; every stage-2 run once per seed, from stage 1's checkpoint,
+    # each logging to its own work dir (several run at once)
+    trains = sorted(c[1:] for c in calls if c[0] == 'train')
+    start = osp.join(out, 'source_only', 'iter_1.pth')
+    assert trains[:2] == [('no_pert', start, 0, osp.join(out, 'no_pert', 'benchmark.log')),
+                          ('no_pert-seed1', start, 1,
+                           osp.join(out, 'no_pert-seed1', 'benchmark.log'))]
+    assert ('oracle', None, None, osp.join(out, 'oracle', 'benchmark.log')) in trains
+    assert ('source_only', None, None, osp.join(out, 'source_only', 'benchmark.log')) in trains
+    assert len(trains) == 2 + 2 * 3
+    semihand = [AUC[('semihand', s)] for s in range(3)]
+    assert results['semihand']['target_auc'] == pytest.approx(statistics.fmean(semihand))
+    assert results['semihand']['target_auc_std'] == pytest.approx(statistics.stdev(semihand))
+    assert results['semihand']['seeds']['1']['target_auc'] == 0.54
+    # gap closed from the mean: (0.51 - 0.30) / (0.70 - 0.30)
+    assert results['semihand']['gap_closed'] == pytest.approx(0.525)
+    assert results['no_pert']['gap_closed'] == pytest.approx((0.44 - 0.30) / 0.40)
+    assert 'gap_closed' not in results['oracle']
+    assert 'target_auc_std' not in results['source_only']
+
+
+def test_reuse_neither_retrains_nor_retests(bench, tmp_path, monkeypatch, capsys):
+    module, calls = bench
+    args = ['--out-dir', str(tmp_path / 'bench'), '--runs', 'source_only', 'oracle', 'semihand',
+            '--seeds', '0', '1']
+    first = _main(module, monkeypatch, capsys, *args)
+    calls.clear()
+    again = _main(module, monkeypatch, capsys, *(args + ['--reuse']))
+    assert calls == []
+    assert again == first
+
+
+def test_a_stage2_run_needs_stage1(bench, tmp_path, monkeypatch, capsys):
+    module, _ = bench
+    with pytest.raises(FileNotFoundError, match='source_only'):
+        _main(module, monkeypatch, capsys, '--out-dir', str(tmp_path / 'bench'), '--runs',
+              'semihand')
