@@ -77,6 +77,10 @@ def test_seeds_and_jobs_average_and_close_the_gap(bench, tmp_path, monkeypatch, 
     # gap closed from the mean: (0.51 - 0.30) / (0.70 - 0.30)
     assert results['semihand']['gap_closed'] == pytest.approx(0.525)
     assert results['no_pert']['gap_closed'] == pytest.approx((0.44 - 0.30) / 0.40)
+    # no_pert - semihand per seed: -0.05, -0.07, -0.09
+    assert results['no_pert']['vs_semihand'] == pytest.approx(-0.07)
+    assert results['no_pert']['vs_semihand_std'] == pytest.approx(0.02)
+    assert 'vs_semihand' not in results['semihand']
     assert 'gap_closed' not in results['oracle']
     assert 'target_auc_std' not in results['source_only']
 

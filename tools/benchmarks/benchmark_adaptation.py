@@ -185,6 +185,17 @@ def plot(results: dict, out_dir: str) -> None:
         plot_rounds(rounds, osp.join(out_dir, 'rounds.png'))
 
 
+def paired_difference(run: dict, reference: dict) -> Optional[tuple]:
+    """Mean and standard deviation of ``run``'s target AUC minus ``reference``'s over the seeds
+    both have: runs with one seed share its data order and augmentation draws, so the difference
+    per seed is far less noisy than either AUC."""
+    common = [s for s in run['seeds'] if s in reference['seeds']]
+    if len(common) < 2:
+        return None
+    diffs = [run['seeds'][s]['target_auc'] - reference['seeds'][s]['target_auc'] for s in common]
+    return statistics.fmean(diffs), statistics.stdev(diffs)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--runs', nargs='*', default=list(RUNS), choices=list(RUNS))
@@ -217,8 +228,8 @@ def main():
     orc = results.get('oracle', {}).get('target_auc')
     several = len(args.seeds) > 1
     print(f'\n| run | target AUC 20-50 mm{" (mean ± sd)" if several else ""} | target EPE (mm) '
-          f'| source AUC | gap closed |{" seeds |" if several else ""}')
-    print(f'|---|---|---|---|---|{"---|" if several else ""}')
+          f'| source AUC | gap closed |{" seeds | vs semihand, paired |" if several else ""}')
+    print(f'|---|---|---|---|---|{"---|---|" if several else ""}')
     for name, r in results.items():
         closed = ''
         if src is not None and orc is not None and orc > src and name not in STAGE1:
@@ -231,6 +242,13 @@ def main():
         row = f'| {name} | {auc} | {r["target_epe"]:.1f} | {source} | {closed} |'
         if several:
             row += ' ' + ', '.join(f'{m["target_auc"]:.3f}' for m in r['seeds'].values()) + ' |'
+            paired = (paired_difference(r, results['semihand'])
+                      if 'semihand' in results and name != 'semihand' else None)
+            if paired is not None:
+                r['vs_semihand'], r['vs_semihand_std'] = paired
+                row += f' {paired[0]:+.4f} ± {paired[1]:.4f} |'
+            else:
+                row += ' |'
         print(row)
     plot(results, args.out_dir)
     print(json.dumps({n: {k: v for k, v in r.items() if k != 'work_dir'}
