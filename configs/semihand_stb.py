@@ -37,7 +37,8 @@ model = dict(
         pseudo_labeller=dict(type='PseudoLabeller', corrector=dict(type='BiomechanicalCorrector'),
                              sigma=0.05, tau=0.1),
         selection=dict(mode='top_fraction', value=0.7),
-        pseudo_weight=1.0, pert_weight=0.5, xmodal_weight=0.05, biomech_weight=0.0,
+        # loss weights as measured on the synthetic domains (configs/semihand_synth_finetune.py)
+        pseudo_weight=1.0, pert_weight=0.5, xmodal_weight=0.5, biomech_weight=0.0,
         predict_on='student'))
 
 teacher_views = dict(

@@ -39,7 +39,9 @@ model = dict(
         selection=dict(mode='top_fraction', value=0.7),
         pseudo_weight=1.0,
         pert_weight=0.5,
-        xmodal_weight=0.05,
+        # cross-modal consistency: target AUC with seed 0 after 300 iterations 0.4755 at 0.05
+        # (no different from 0.0), 0.4783 at 0.5, 0.4687 at 2.0
+        xmodal_weight=0.5,
         biomech_weight=0.0,
         predict_on='student'))
 
