@@ -127,3 +127,29 @@ def test_float32_poses_are_corrected_in_float32_like_float64():
     torch.testing.assert_close(out.double(), ref, atol=2e-3, rtol=0)
     torch.testing.assert_close(disp.double(), ref_disp, atol=1e-4, rtol=0)
     assert _feasible(corrector, out.double(), tol=1e-4)
+
+
+def test_left_hands_are_corrected_as_mirrored_right_hands():
+    """A left hand (the mirror image of a feasible right hand) is feasible: with its side given it
+    is kept; taken for a right hand its palm normal, and so every flexion, is reversed, and the
+    corrector would bend it. An infeasible left hand gets the mirror of the right hand's
+    correction."""
+    corrector = BiomechanicalCorrector()
+    right = _hands(16, seed=5)
+    mirror = torch.tensor([-1.0, 1.0, 1.0], dtype=right.dtype)
+    left = right * mirror
+    is_left = torch.ones(len(left), dtype=torch.bool)
+    out, disp = corrector(left, is_left)
+    torch.testing.assert_close(out, left, atol=1e-8, rtol=0)
+    assert float(disp.max()) < 1e-9
+    _, disp_as_right = corrector(left)
+    assert float(disp_as_right.max()) > 0.1
+
+    bent = right.clone()
+    bent[:, 8] = bent[:, 7] + (bent[:, 7] - bent[:, 6])  # index tip straight on: fine
+    bent[:, 8, 2] -= 40.0  # and far out of the palm: hyper-extended
+    fixed_right, d_right = corrector(bent)
+    fixed_left, d_left = corrector(bent * mirror, is_left)
+    torch.testing.assert_close(fixed_left, fixed_right * mirror, atol=1e-9, rtol=0)
+    torch.testing.assert_close(d_left, d_right, atol=1e-9, rtol=0)
+    assert float(d_right[:, 8].min()) > 0

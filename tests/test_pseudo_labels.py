@@ -105,3 +105,21 @@ def test_depth_disagreement_counts_only_with_sigma_z():
     torch.testing.assert_close(with_z['confidence'][:, 8], torch.full((4, ), np.exp(-2.0),
                                dtype=torch.float64), atol=1e-4, rtol=0)
     assert float(with_z['confidence'][:, [0, 4, 12]].min()) > 0.99
+
+
+def test_left_hands_are_corrected_as_left_hands():
+    """A left hand's exact views give full confidence when its side is passed; taken for a right
+    hand the corrector would bend it and distrust it."""
+    samples = [generator.generate_sample('source', 3, i, 128) for i in range(4)]
+    joints = torch.as_tensor(np.stack([s['joints_cam'] for s in samples])).double()
+    left = joints * joints.new_tensor([-1.0, 1.0, 1.0])  # mirrored through the optical axis
+    K = torch.as_tensor(np.stack([s['K'] for s in samples])).double()
+    proj = left @ K.transpose(-1, -2)
+    uv = proj[..., :2] / proj[..., 2:]
+    z = (left[..., 2] - left[:, :1, 2]) / (left[:, 9] - left[:, 0]).norm(dim=-1)[:, None]
+    mats = torch.eye(3, dtype=torch.float64).expand(1, 4, 3, 3)
+    out = PseudoLabeller()(uv[None], z[None], mats, K, 64.0, torch.ones(4, dtype=torch.bool))
+    assert float(out['confidence'].min()) > 0.99
+    torch.testing.assert_close(out['uv'], uv, atol=1e-6, rtol=0)
+    as_right = PseudoLabeller()(uv[None], z[None], mats, K, 64.0)
+    assert float(as_right['confidence'].min()) < 0.5

@@ -73,7 +73,8 @@ class BiomechanicalCorrector:
             joints (Tensor): (B, 21, 3), any unit (the limits are ratios). Computed in float64
                 for float64 input and in float32 otherwise (network predictions; about 1e-6 of
                 the reference bone from the float64 result, and faster).
-            is_left (Tensor, optional): (B,) bool; left hands are mirrored for the angle frames.
+            is_left (Tensor, optional): (B,) bool; a left hand is corrected as its mirror image
+                (x -> -x), a right hand, and mirrored back. Defaults to all right hands.
 
         Returns:
             tuple: ``corrected`` (B, 21, 3) and ``displacement`` (B, 21), the distance each joint
@@ -92,7 +93,16 @@ class BiomechanicalCorrector:
         valid = torch.isfinite(x).flatten(1).all(1) & (scale > 1e-9)
         safe = torch.where(valid[:, None, None], x, torch.zeros_like(x))
         unit = safe / torch.where(valid, scale, torch.ones_like(scale))[:, None, None]
-        corrected = self._project(unit - unit[:, :1], is_left) + unit[:, :1]
+        # a left hand is corrected as its mirror image, a right hand: the limits are a right
+        # hand's, and in a left hand's own frame abduction (towards the little finger) has the
+        # opposite sign, so asymmetric ranges would be applied the wrong way round
+        root = unit[:, :1]
+        if is_left is None:
+            corrected = self._project(unit - root) + root
+        else:
+            mirror = torch.ones_like(unit[:, :1])
+            mirror[:, 0, 0] = torch.where(is_left.to(unit.device).bool(), -1.0, 1.0)
+            corrected = self._project((unit - root) * mirror) * mirror + root
         corrected = torch.where(valid[:, None, None], corrected, unit)
         displacement = (corrected - unit).norm(dim=-1)
         displacement = torch.where(valid[:, None], displacement,
@@ -100,9 +110,9 @@ class BiomechanicalCorrector:
         out = corrected * torch.where(valid, scale, torch.ones_like(scale))[:, None, None]
         return out.to(dtype), displacement.to(dtype)
 
-    def _project(self, unit: Tensor, is_left: Optional[Tensor]) -> Tensor:
-        """Chain projection of root-relative poses in units of the reference bone."""
-        normal = skeleton.palm_normal(unit, is_left).movedim(-1, 0)[..., None]
+    def _project(self, unit: Tensor) -> Tensor:
+        """Chain projection of root-relative right hands in units of the reference bone."""
+        normal = skeleton.palm_normal(unit).movedim(-1, 0)[..., None]
         x = unit.movedim(-1, 0)  # component-first (3, B, 21), as the kinematics work
         chains = skeleton.chains_of(x, normal)
         root_bones, lengths, flex, abd = chains.root_bones, chains.lengths, chains.flex, chains.abd

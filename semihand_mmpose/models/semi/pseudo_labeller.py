@@ -51,7 +51,7 @@ class PseudoLabeller:
         self.use_consistency = use_consistency
 
     def __call__(self, uv_views: Tensor, z_views: Tensor, crop_matrices: Tensor, K: Tensor,
-                 crop_size: float) -> Dict[str, Tensor]:
+                 crop_size: float, is_left: Optional[Tensor] = None) -> Dict[str, Tensor]:
         """Pseudo-labels for a batch.
 
         Args:
@@ -60,6 +60,9 @@ class PseudoLabeller:
             crop_matrices (Tensor): (V, B, 3, 3) image -> crop maps of the views.
             K (Tensor): (B, 3, 3) image intrinsics.
             crop_size (float): Side of the crop in pixels (normalises the spread).
+            is_left (Tensor, optional): (B,) bool, the hands' sides for the corrector (a left
+                hand corrected as a right one has its palm normal, and so its flexion, reversed).
+                Defaults to all right hands.
 
         Returns:
             dict: ``uv`` (B, 21, 2) in image pixels, ``z_rel`` (B, 21), ``confidence`` (B, 21),
@@ -80,7 +83,8 @@ class PseudoLabeller:
         corrected_uv = mean_uv
         if self.corrector is not None:
             joints = lift_25d_to_3d(mean_uv, mean_z, K, torch.ones_like(mean_z[:, 0]))
-            corrected, displacement = self.corrector(joints)
+            corrected, displacement = self.corrector(
+                joints, None if is_left is None else is_left.to(joints.device))
             proj = corrected @ K.transpose(-1, -2)
             corrected_uv = proj[..., :2] / proj[..., 2:3].clamp_min(1e-9)
             corrected_z = corrected[..., 2] - corrected[:, :1, 2]

@@ -143,8 +143,9 @@ class SemiHandEstimator(BaseModel):
         ref = samples[TEACHER]
         K = torch.as_tensor(np.stack([np.asarray(s.metainfo['K']) for s in ref]),
                             dtype=torch.float64)
+        is_left = torch.tensor([s.metainfo.get('hand_side', 'right') == 'left' for s in ref])
         return self.pseudo_labeller(torch.stack(uvs), torch.stack(zs), torch.stack(mats), K,
-                                    float(max(self.input_size)))
+                                    float(max(self.input_size)), is_left)
 
     def _stored_pseudo_labels(self, samples: SampleList) -> Dict[str, Tensor]:
         missing = [s.metainfo.get('id') for s in samples if s.metainfo.get('id') not in
