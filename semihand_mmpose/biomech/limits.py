@@ -6,6 +6,8 @@ abduction towards the little finger is positive. The ranges are anatomical defau
 motion, rounded, after Cobos et al. 2008 and Spurr et al. 2020); ``tools/biomech/compute_limits.py``
 replaces them by percentiles of a labelled set.
 """
+from typing import Optional, Tuple
+
 import numpy as np
 
 #: (flexion lo, flexion hi, abduction lo, abduction hi) in degrees, per finger (thumb .. little) and
@@ -87,3 +89,62 @@ def load_limits(path: str) -> dict:
             raise ValueError(f'limits file {path!r}: "{key}" has shape {table[key].shape}, '
                              f'expected {shape}')
     return table
+
+
+def limits_from_poses(joints: np.ndarray, is_left: Optional[np.ndarray] = None,
+                      percentiles: Tuple[float, float] = (1.0, 99.0),
+                      margin: float = 0.0) -> dict:
+    """Limits as percentiles of labelled 3D poses (what ``tools/biomech/compute_limits.py`` does
+    with an annotation file).
+
+    Bone lengths are measured in units of each pose's reference bone and angles in the
+    corrector's parameterisation (:func:`skeleton.inverse_kinematics`), so the table means to the
+    corrector exactly what it measured.
+
+    Args:
+        joints (np.ndarray): (N, 21, 3) poses, any unit.
+        is_left (np.ndarray, optional): (N,) bool; a left hand's angles are those of its mirror
+            image (x -> -x), a right hand, as the corrector measures them.
+        percentiles (tuple): ``(lo, hi)`` percentiles of each quantity. Defaults to ``(1, 99)``.
+        margin (float): Fraction of each range added on both sides (e.g. 0.1 widens a range by
+            10% of its width at each end), for a target whose hands may go a little beyond the
+            labelled set's. Defaults to 0.
+
+    Returns:
+        dict: ``bone_ratio`` (20, 2) and ``angle_deg`` (5, 3, 4), as :func:`save_limits` takes.
+    """
+    import torch
+
+    from . import skeleton
+    joints = np.asarray(joints, np.float64)
+    if joints.ndim != 3 or joints.shape[1:] != (21, 3) or len(joints) == 0:
+        raise ValueError(f'joints must have shape (N, 21, 3) with N > 0, got {joints.shape}')
+    lo_p, hi_p = percentiles
+    if not 0.0 <= lo_p < hi_p <= 100.0:
+        raise ValueError(f'percentiles must satisfy 0 <= lo < hi <= 100, got {percentiles}')
+    x = torch.from_numpy(joints)
+    ref = skeleton.reference_length(x)
+    usable = torch.isfinite(x).flatten(1).all(1) & (ref > 1e-9)
+    if not bool(usable.all()):
+        bad = torch.nonzero(~usable).flatten()[:5].tolist()
+        raise ValueError(f'{int((~usable).sum())} pose(s) have a non-finite coordinate or a '
+                         f'zero-length reference bone, e.g. rows {bad}')
+    ratios = (skeleton.bone_lengths(x) / ref[:, None]).numpy()
+    if is_left is not None:
+        # measured on the mirror image, a right hand, as the corrector measures them
+        sign = np.where(np.asarray(is_left, bool), -1.0, 1.0)
+        x = x * torch.from_numpy(np.stack([sign, np.ones_like(sign), np.ones_like(sign)],
+                                          -1))[:, None]
+    _, _, _, flex, abd = skeleton.inverse_kinematics(x)
+    flex, abd = np.rad2deg(flex.numpy()), np.rad2deg(abd.numpy())  # (N, 5, 3)
+
+    def span(values: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        lo, hi = np.percentile(values, [lo_p, hi_p], axis=0)
+        pad = margin * (hi - lo)
+        return lo - pad, hi + pad
+
+    bone_ratio = np.stack(span(ratios), axis=-1)
+    flex_lo, flex_hi = span(flex)
+    abd_lo, abd_hi = span(abd)
+    angle_deg = np.stack([flex_lo, flex_hi, abd_lo, abd_hi], axis=-1)
+    return dict(bone_ratio=bone_ratio, angle_deg=angle_deg)

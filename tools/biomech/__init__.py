@@ -1,0 +1,1 @@
+# Copyright (c) semihand_mmpose authors. All rights reserved.
