@@ -34,6 +34,9 @@ model = dict(
                                                   type='mmpose.PoseDataPreprocessor')),
     semi_train_cfg=dict(
         mode='offline',
+        # the default limits table; for RHD's own bone ratios run
+        # tools/biomech/compute_limits.py data/rhd/rhd_training.json data/rhd/limits.npz and pass
+        # limits_file='data/rhd/limits.npz' (README, "The corrector's limits")
         pseudo_labeller=dict(type='PseudoLabeller', corrector=dict(type='BiomechanicalCorrector'),
                              sigma=0.05, tau=0.1),
         selection=dict(mode='top_fraction', value=0.7),
