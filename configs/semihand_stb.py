@@ -44,11 +44,12 @@ model = dict(
         pseudo_weight=1.0, pert_weight=0.5, xmodal_weight=0.5, biomech_weight=0.0,
         predict_on='student'))
 
+# the original crop and two rotations, as measured on the synthetic domains
+# (configs/semihand_synth_finetune.py)
 teacher_views = dict(
     unsup_teacher=[],
-    unsup_teacher_1=[dict(type='FixedBBoxTransform', rotation=25.0, scale=0.9)],
-    unsup_teacher_2=[dict(type='FixedBBoxTransform', rotation=-25.0, scale=1.1,
-                          shift=(0.05, -0.05))])
+    unsup_teacher_1=[dict(type='FixedBBoxTransform', rotation=15.0)],
+    unsup_teacher_2=[dict(type='FixedBBoxTransform', rotation=-15.0)])
 pack = dict(type='PackHand3DInputs')
 affine = dict(type='HandAffine', input_size=input_size)
 strong_view = [
