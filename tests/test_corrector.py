@@ -103,17 +103,23 @@ def test_limits_file_round_trip(tmp_path):
 
 
 def test_compiled_corrector_matches_eager():
-    """``compile=True`` (torch.compile, dynamic shapes) gives the eager result at two sizes."""
+    """``compile=True`` (torch.compile, dynamic shapes) gives the eager result at two sizes, in
+    one graph (no break at the degenerate-palm fallback, which a batch here needs)."""
+    from torch._dynamo.utils import counters
     joints = _hands(48, seed=3)
     noisy = joints + torch.as_tensor(np.random.default_rng(3).normal(0.0, 8.0, joints.shape))
+    # hand 20: index and little MCP on the wrist, so its palm normal is zero
+    noisy[20, [5, 17]] = noisy[20, 0].clone()
     eager = BiomechanicalCorrector()
     compiled = BiomechanicalCorrector(compile=True)
+    counters.clear()
     for batch in (noisy, noisy[:17]):
         out, disp = compiled(batch)
         ref, ref_disp = eager(batch)
         torch.testing.assert_close(out, ref, atol=1e-9, rtol=0)
         torch.testing.assert_close(disp, ref_disp, atol=1e-9, rtol=0)
-    assert not _feasible(eager, noisy) and _feasible(eager, out)
+    assert dict(counters['graph_break']) == {}
+    assert not _feasible(eager, noisy[:17]) and _feasible(eager, out)
 
 
 def test_float32_poses_are_corrected_in_float32_like_float64():

@@ -114,9 +114,11 @@ def root_frame_columns(bones: Tensor, normal: Tensor) -> Tuple[Tensor, Tensor, T
     length = dot3(e3, e3).sqrt()
     ok = length > 1e-6
     e3 = e3 / length.clamp_min(1e-12)
-    if not bool(ok.all()):
-        # a degenerate palm (normal zero or along the bone) still gets a frame: any unit vector
-        # orthogonal to the bone, so the angles are defined and nothing becomes NaN
+    # a degenerate palm (normal zero or along the bone) still gets a frame: any unit vector
+    # orthogonal to the bone, so the angles are defined and nothing becomes NaN. Eager code skips
+    # the fallback when no palm needs it; compiled code always computes it, since a data-dependent
+    # branch would split the compiled graph in two (and cost more than the few fused operations)
+    if torch.compiler.is_compiling() or not bool(ok.all()):
         use_x = (e1[0].abs() < 0.9).to(e1.dtype)
         axis = torch.stack([use_x, 1.0 - use_x, torch.zeros_like(use_x)])
         fallback = axis - dot3(axis, e1) * e1
