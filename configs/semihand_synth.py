@@ -2,7 +2,7 @@
 # stage 1 (configs/pretrain_synth.py: 850 supervised iterations on batches of 32 labelled source
 # hands, Adam 2e-3, warm-up and cosine decay), then stage 2 (configs/semihand_synth_finetune.py:
 # 300 iterations of 16 labelled + 16 unlabelled target hands, offline pseudo-label rounds every
-# 100 iterations, the optimiser restarted at 2e-4). Target-test AUC is printed before adaptation
+# 100 iterations, the optimiser restarted at 4e-4). Target-test AUC is printed before adaptation
 # (the burnt-in model) and at the end. About 18 minutes on 2 CPU cores, data generation included.
 _base_ = ['./semihand_synth_finetune.py']
 
@@ -10,7 +10,7 @@ load_from = None
 # configs/pretrain_synth.py's length and rate (the base here is stage 2, which overrides them)
 burn_in_iters = 850
 pretrain_lr = 2e-3
-fine_tune_lr = 2e-4
+fine_tune_lr = 4e-4
 semi_iters = 300
 max_iters = burn_in_iters + semi_iters
 round_interval = 100

@@ -117,4 +117,8 @@ def test_one_config_schedule_is_pretraining_then_fine_tuning():
     assert len(rates) == burn_in + fine.train_cfg.max_iters
     torch.testing.assert_close(rates[:burn_in], _learning_rates(pre), rtol=1e-9, atol=0)
     torch.testing.assert_close(rates[burn_in:], _learning_rates(fine), rtol=1e-9, atol=0)
-    assert rates[burn_in] == pytest.approx(2e-5) and rates[burn_in + 50] == pytest.approx(2e-4)
+    # stage 2 restarts at a tenth of its own rate (the one-command's fine_tune_lr) and warms up
+    # to it in 50 iterations
+    lr = fine.optim_wrapper.optimizer.lr
+    assert one.fine_tune_lr == lr
+    assert rates[burn_in] == pytest.approx(0.1 * lr) and rates[burn_in + 50] == pytest.approx(lr)

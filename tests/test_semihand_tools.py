@@ -3,6 +3,8 @@
 import glob
 import os.path as osp
 
+from mmengine.config import Config
+
 from test_tools import ROOT, _run
 
 
@@ -33,7 +35,8 @@ def test_semihand_rounds_resume_and_reject_a_truncated_round(tmp_path, synthetic
     # (none at the last iteration, 5)
     log = _run(['tools/train.py', cfg, '--work-dir', work] + _one_command(synthetic_root) +
                ['train_cfg.max_iters=5', 'train_cfg.val_interval=5'], ROOT)
-    assert 'burn-in done, optimiser restarted at lr 0.0002' in log
+    fine_tune_lr = Config.fromfile(cfg).fine_tune_lr
+    assert f'burn-in done, optimiser restarted at lr {fine_tune_lr}' in log
     assert 'unlabelled losses on after 2 iterations' in log
     assert 'SemiHand round 1:' in log and 'movement_px' in log
     assert 'pseudo_epe2d_kept_px' in log
