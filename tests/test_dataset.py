@@ -39,6 +39,24 @@ def test_labelled_sample_carries_3d_mask_and_geometry(small_split):
     assert sample.dataset_name == 'hand21_3d'
 
 
+def test_dataset_is_attached_only_for_pipelines_that_mix_images(small_split):
+    # mmdet's MultiBranch deep-copies each sample per branch: an attached dataset would be copied
+    # with it, so it is attached only when a mixed-image transform (nested here) reads it
+    ann_file, root = small_split
+
+    def branched(steps):
+        return [dict(type='mmdet.MultiBranch', branch_field=['view'], view=steps)]
+
+    plain = Hand3DDataset(ann_file=ann_file, data_prefix=dict(img=root), pipeline=branched([]))
+    sample = plain[0]
+    assert 'dataset' not in sample
+    assert sample['img_path']['view'] == plain.get_data_info(0)['img_path']
+    mixup = dict(type='mmcv.RandomApply', transforms=[dict(type='YOLOXMixUp', prob=0.0)])
+    mixing = Hand3DDataset(ann_file=ann_file, data_prefix=dict(img=root),
+                           pipeline=branched([mixup]))
+    assert isinstance(mixing[0]['dataset']['view'], Hand3DDataset)
+
+
 def test_unlabelled_keeps_hands_without_keypoints(small_split, tmp_path):
     def strip(coco):
         for ann in coco['annotations']:
