@@ -114,7 +114,7 @@ class BiomechanicalCorrector:
     def _project(self, unit: Tensor) -> Tensor:
         """Chain projection of root-relative right hands in units of the reference bone."""
         normal = skeleton.palm_normal(unit).movedim(-1, 0)[..., None]
-        x = unit.movedim(-1, 0)  # component-first (3, B, 21), as the kinematics work
+        x = unit.movedim(-1, 0).contiguous()  # component-first (3, B, 21), as the kinematics work
         chains = skeleton.chains_of(x, normal)
         root_bones, lengths, flex, abd = chains.root_bones, chains.lengths, chains.flex, chains.abd
         frame = chains.frame
@@ -134,7 +134,9 @@ class BiomechanicalCorrector:
             flex = torch.maximum(torch.minimum(flex, a[..., 1]), a[..., 0])
             abd = torch.maximum(torch.minimum(abd, a[..., 3]), a[..., 2])
         chains = skeleton.Chains(root_bones, frame, lengths, flex, abd)
-        return skeleton.joints_of(x[:, :, :1], chains).movedim(0, -1)
+        # contiguous again: moved back, the component-first result is strided along its last
+        # dimension, and a reduction over it (the displacement's norm) ran 20 times slower
+        return skeleton.joints_of(x[:, :, :1], chains).movedim(0, -1).contiguous()
 
     def interval_penalty(self, joints: Tensor) -> Tensor:
         """Training loss ``max(lo - x, 0) + max(x - hi, 0)`` on bone-length ratios, per sample.
