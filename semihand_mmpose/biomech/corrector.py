@@ -39,8 +39,9 @@ class BiomechanicalCorrector:
         correct_angles (bool): Clamp joint angles. Defaults to ``True``.
         compile (bool): Run the correction through ``torch.compile`` (one graph, dynamic batch
             size): a one-off compilation per dtype (10-50 s on 2 CPU cores), then a fused loop
-            instead of some 300 small tensor operations, up to three times the eager speed on
-            large float32 batches. Worth it for big pseudo-label rounds, not for a test.
+            instead of some 300 small tensor operations: 1.4-1.8 times the eager speed on
+            float32 batches of 4096 on 2 CPU cores, none in float64. Worth it for big float32
+            pseudo-label rounds, not for a test.
             Defaults to ``False``.
     """
 
