@@ -1,4 +1,8 @@
 # Copyright (c) semihand_mmpose authors. All rights reserved.
 from .semihand_hook import PseudoLabelFileError, SemiHandHook
+from .small_map_conv_grad_hook import SmallMapConv2d, SmallMapConvGradHook, use_small_map_conv_grad
 
-__all__ = ['PseudoLabelFileError', 'SemiHandHook']
+__all__ = [
+    'PseudoLabelFileError', 'SemiHandHook', 'SmallMapConv2d', 'SmallMapConvGradHook',
+    'use_small_map_conv_grad'
+]
