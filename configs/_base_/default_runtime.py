@@ -10,7 +10,11 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # kpt_thr=0: Hand25DHead's scores (heatmap mass near the peak) are not calibrated to
     # MMPose's 0.3
-    visualization=dict(type='PoseVisualizationHook', enable=False, kpt_thr=0.0))
+    visualization=dict(type='PoseVisualizationHook', enable=False, kpt_thr=0.0),
+    # on the CPU, one batched weight gradient for convolutions on maps of <= 9 pixels (a ResNet's
+    # last stage at 64-96 px): oneDNN's per-image one made a 64 px ResNet-18 step 15% slower
+    # (semihand_mmpose/engine/hooks/small_map_conv_grad_hook.py). Does nothing on a GPU.
+    small_map_conv_grad=dict(type='SmallMapConvGradHook'))
 
 custom_hooks = [dict(type='SyncBuffersHook')]
 
