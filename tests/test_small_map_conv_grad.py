@@ -65,6 +65,17 @@ def test_larger_maps_and_inference_keep_conv2ds_own_path():
         assert torch.equal(fast(x), plain(x))
 
 
+def test_autocast_keeps_conv2ds_own_path():
+    _, fast = _pair(8, 8, 3, 1, 1, 1, True)
+    fast.float()
+    x = torch.randn(2, 8, 2, 2, requires_grad=True)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        out = fast(x)
+    assert out.dtype == torch.bfloat16 and 'Convolution' in type(out.grad_fn).__name__
+    out.float().sum().backward()
+    assert fast.weight.grad.dtype == torch.float32 and torch.isfinite(fast.weight.grad).all()
+
+
 def test_frozen_weights_and_an_input_without_gradient():
     plain, fast = _pair(8, 8, 3, 1, 1, 1, True)
     x = torch.randn(3, 8, 2, 2, dtype=torch.float64)

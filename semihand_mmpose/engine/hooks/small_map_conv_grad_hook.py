@@ -72,8 +72,10 @@ class SmallMapConv2d(nn.Conv2d):
     max_pixels: int = 9
 
     def _conv_forward(self, input: Tensor, weight: Tensor, bias: Optional[Tensor]) -> Tensor:
+        # under autocast the convolution runs in another dtype than the saved tensors: left to
+        # PyTorch's own backward
         if (torch.is_grad_enabled() and weight.requires_grad and input.device.type == 'cpu'
-                and input.dim() == 4):
+                and input.dim() == 4 and not torch.is_autocast_enabled('cpu')):
             out_h = (input.shape[-2] + 2 * self.padding[0] - self.dilation[0] *
                      (self.kernel_size[0] - 1) - 1) // self.stride[0] + 1
             out_w = (input.shape[-1] + 2 * self.padding[1] - self.dilation[1] *
