@@ -244,7 +244,9 @@ def forward_kinematics(wrist: Tensor, root_bones: Tensor, frames: Tensor, length
     chains = Chains(root_bones.movedim(-1, 0), tuple(frames[..., i].movedim(-1, 0)
                                                      for i in range(3)),
                     *(t.movedim(-1, 0) for t in (lengths, flex, abd)))
-    return joints_of(wrist.movedim(-1, 0)[..., None], chains).movedim(0, -1)
+    # contiguous: moved back from component-first, the joints are strided along their last axis,
+    # and reductions over it (norms) run many times slower (the corrector's 316603e)
+    return joints_of(wrist.movedim(-1, 0)[..., None], chains).movedim(0, -1).contiguous()
 
 
 def inverse_kinematics(joints: Tensor, is_left: Tensor = None
