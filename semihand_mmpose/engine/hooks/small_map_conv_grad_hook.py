@@ -4,8 +4,8 @@
 At the 64-128 px inputs this project trains on CPUs, a ResNet's last stage works on 2x2 or 4x4
 maps. For those, oneDNN (PyTorch's CPU convolution) computes the weight gradient image by image
 (``x64:gemm:jit``, an im2col GEMM whose inner dimension is the map's 4 pixels), which on a 2-core
-AVX2 machine takes 62 ms for one 512->512 3x3 convolution at batch 32: five times its forward pass
-and a fifth of the whole training step. Unfolding the batch once and doing one GEMM over all
+AVX2 machine takes 62 ms for one 512->512 3x3 convolution at batch 32, five times its forward pass
+(ResNet-18 has three of them: a quarter of its training step at 64 px). Unfolding the batch once and doing one GEMM over all
 images' pixels gives the same gradient (to float rounding) in 12 ms; at 3x3 maps (96 px inputs)
 39 -> 20 ms. Past 9 pixels the two are close (4x4: 51 -> 36 ms at 512 channels, 12 -> 13 ms at
 256), so the default limit is 9. Interleaved ResNet-18 training steps at 64 px and batch 32:
@@ -14,8 +14,8 @@ images' pixels gives the same gradient (to float rounding) in 12 ms; at 3x3 maps
 The hook swaps the class of every plain ``nn.Conv2d`` (zero padding, no groups) in the trained
 model for :class:`SmallMapConv2d`, which differs only in its backward pass, and only where the
 output map has at most ``max_pixels`` pixels and the tensors are on the CPU; on a GPU the hook
-does nothing. Parameters, state
-dicts and checkpoints are untouched, so a model trained with the hook loads anywhere without it.
+does nothing. Parameters, state dicts and checkpoints are untouched, so a model trained with the
+hook loads anywhere without it.
 Nothing in MMEngine or MMPose does this: their CPU path is PyTorch's, and PyTorch picks oneDNN's
 per-image weight gradient for these shapes whatever the memory format (channels-last is slower).
 """
