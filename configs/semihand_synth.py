@@ -4,7 +4,7 @@
 # 300 iterations of 16 labelled + 16 unlabelled target hands, offline pseudo-label rounds every
 # 100 iterations, the optimiser restarted at 4e-4). Target-test AUC is printed before adaptation
 # (the burnt-in model) and at the end. About 18 minutes on 2 CPU cores, data generation included
-# (21 on a slower 2-core machine: see the README's timings).
+# (21-23 on a slower 2-core machine: see the README's timings).
 _base_ = ['./semihand_synth_finetune.py']
 
 load_from = None
