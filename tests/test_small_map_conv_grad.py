@@ -46,7 +46,8 @@ def test_batched_weight_gradient_equals_conv2d_on_small_maps(in_ch, out_ch, kern
     ref_out = plain(x)
     grad_out = torch.randn_like(ref_out)
     out = fast(x.clone().requires_grad_(True))
-    assert type(out.grad_fn).__name__ == '_BatchedWeightGradConv2dBackward'  # the batched path was taken
+    # the batched path was taken
+    assert type(out.grad_fn).__name__ == '_BatchedWeightGradConv2dBackward'
     assert ref_out.shape[-2] * ref_out.shape[-1] <= 9
     ref_out, ref_grads = _run(plain, x, grad_out)
     out, grads = _run(fast, x, grad_out)

@@ -23,7 +23,7 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from mmengine.utils import import_modules_from_strings
-from mmpose.registry import MODELS
+from mmpose.registry import HOOKS, MODELS
 
 from semihand_mmpose.engine.hooks import use_small_map_conv_grad
 from semihand_mmpose.models.semi.semihand_estimator import STUDENT, SUP, TEACHER
@@ -87,7 +87,7 @@ def main():
     # the convolutions as the runner trains them (SmallMapConvGradHook, unless switched off)
     conv_grad = cfg.get('default_hooks', {}).get('small_map_conv_grad')
     if conv_grad:
-        use_small_map_conv_grad(model, conv_grad.get('max_pixels', 9))
+        use_small_map_conv_grad(model, HOOKS.build(conv_grad).max_pixels)
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     # offline pseudo-labels for the benchmark's own images, from the model's teacher views
     for batch in batches:

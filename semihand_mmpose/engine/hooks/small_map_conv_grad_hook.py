@@ -5,19 +5,19 @@ At the 64-128 px inputs this project trains on CPUs, a ResNet's last stage works
 maps. For those, oneDNN (PyTorch's CPU convolution) computes the weight gradient image by image
 (``x64:gemm:jit``, an im2col GEMM whose inner dimension is the map's 4 pixels), which on a 2-core
 AVX2 machine takes 62 ms for one 512->512 3x3 convolution at batch 32, five times its forward pass
-(ResNet-18 has three of them: a quarter of its training step at 64 px). Unfolding the batch once and doing one GEMM over all
-images' pixels gives the same gradient (to float rounding) in 12 ms; at 3x3 maps (96 px inputs)
-39 -> 20 ms. Past 9 pixels the two are close (4x4: 51 -> 36 ms at 512 channels, 12 -> 13 ms at
-256), so the default limit is 9. Interleaved ResNet-18 training steps at 64 px and batch 32:
-0.79 -> 0.67 s (0.63 s with the fused Adam the synthetic configs use).
+(ResNet-18 has three of them: a quarter of its training step at 64 px). Unfolding the batch once
+and doing one GEMM over all images' pixels gives the same gradient (to float rounding) in 12 ms;
+at 3x3 maps (96 px inputs) 39 -> 20 ms. Past 9 pixels the two are close (4x4: 51 -> 36 ms at 512
+channels, 12 -> 13 ms at 256), so the default limit is 9. Interleaved ResNet-18 training steps at
+64 px and batch 32: 0.79 -> 0.67 s (0.63 s with the fused Adam the synthetic configs use).
 
 The hook swaps the class of every plain ``nn.Conv2d`` (zero padding, no groups) in the trained
 model for :class:`SmallMapConv2d`, which differs only in its backward pass, and only where the
 output map has at most ``max_pixels`` pixels and the tensors are on the CPU; on a GPU the hook
 does nothing. Parameters, state dicts and checkpoints are untouched, so a model trained with the
-hook loads anywhere without it.
-Nothing in MMEngine or MMPose does this: their CPU path is PyTorch's, and PyTorch picks oneDNN's
-per-image weight gradient for these shapes whatever the memory format (channels-last is slower).
+hook loads anywhere without it. Nothing in MMEngine or MMPose does this: their CPU path is
+PyTorch's, and PyTorch picks oneDNN's per-image weight gradient for these shapes whatever the
+memory format (channels-last is slower).
 """
 from typing import Optional, Tuple
 
@@ -28,6 +28,10 @@ from torch import Tensor, nn
 from torch.autograd.function import once_differentiable
 
 from mmpose.registry import HOOKS
+
+#: the largest output map (height x width) whose weight gradient is batched: 3x3, a ResNet's last
+#: stage up to 96 px inputs
+DEFAULT_MAX_PIXELS = 9
 
 
 class _BatchedWeightGradConv2d(torch.autograd.Function):
@@ -69,7 +73,7 @@ class SmallMapConv2d(nn.Conv2d):
     ``max_pixels`` output pixels. Forward results are identical to ``nn.Conv2d``'s; gradients
     agree to float rounding. Made by :func:`use_small_map_conv_grad`, not built directly."""
 
-    max_pixels: int = 9
+    max_pixels: int = DEFAULT_MAX_PIXELS
 
     def _conv_forward(self, input: Tensor, weight: Tensor, bias: Optional[Tensor]) -> Tensor:
         # under autocast the convolution runs in another dtype than the saved tensors: left to
@@ -86,7 +90,7 @@ class SmallMapConv2d(nn.Conv2d):
         return super()._conv_forward(input, weight, bias)
 
 
-def use_small_map_conv_grad(model: nn.Module, max_pixels: int = 9) -> int:
+def use_small_map_conv_grad(model: nn.Module, max_pixels: int = DEFAULT_MAX_PIXELS) -> int:
     """Swap every plain ``nn.Conv2d`` of ``model`` (zero padding, ``groups=1``, integer padding)
     for :class:`SmallMapConv2d`; return how many were swapped. Subclasses of ``nn.Conv2d`` are
     left alone, as they may override the forward pass themselves."""
@@ -115,14 +119,14 @@ class SmallMapConvGradHook(Hook):
 
     priority = 'VERY_LOW'
 
-    def __init__(self, max_pixels: int = 9) -> None:
+    def __init__(self, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
         if max_pixels < 1:
             raise ValueError(f'max_pixels must be a positive number of pixels, got {max_pixels}')
         self.max_pixels = max_pixels
 
     def before_train(self, runner) -> None:
-        params = list(runner.model.parameters())
-        if not params or params[0].device.type != 'cpu':
+        param = next(runner.model.parameters(), None)
+        if param is None or param.device.type != 'cpu':
             return
         swapped = use_small_map_conv_grad(runner.model, self.max_pixels)
         runner.logger.info(f'SmallMapConvGradHook: {swapped} convolutions take one batched weight '
