@@ -33,7 +33,7 @@ train_pipeline = [
     dict(type='LoadImage'),
     dict(type='LoadHandMask'),
     dict(type='GetBBoxCenterScale', padding=1.25),
-    dict(type='RandomBBoxTransform', shift_factor=0.08, scale_factor=(0.8, 1.2),
+    dict(type='FastRandomBBoxTransform', shift_factor=0.08, scale_factor=(0.8, 1.2),
          rotate_factor=45.0),
     dict(type='HandAffine', input_size=input_size),
     dict(type='PhotometricDistortion'),

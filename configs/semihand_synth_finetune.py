@@ -61,7 +61,7 @@ pack = dict(type='PackHand3DInputs')
 affine = dict(type='HandAffine', input_size=input_size)
 # student: strong geometric and photometric perturbation
 strong_view = [
-    dict(type='RandomBBoxTransform', shift_factor=0.1, scale_factor=(0.75, 1.25),
+    dict(type='FastRandomBBoxTransform', shift_factor=0.1, scale_factor=(0.75, 1.25),
          rotate_factor=45.0, rotate_prob=0.8),
     affine,
     dict(type='PhotometricDistortion'),

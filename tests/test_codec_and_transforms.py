@@ -71,3 +71,32 @@ def test_masks_warp_nearest():
              bbox_center=np.array([[64.0, 64.0]]), bbox_scale=np.array([[128.0, 128.0]]))
     out = HandAffine((64, 64)).transform(r)
     assert set(np.unique(out['hand_mask'])) == {0, 1}
+
+
+def test_fast_random_bbox_transform_draws_what_mmpose_draws():
+    """The same bits as MMPose's RandomBBoxTransform, and the global random state left where
+    MMPose leaves it; bounds outside ``low < 0 < high`` go to scipy."""
+    from mmpose.datasets.transforms import RandomBBoxTransform
+
+    from semihand_mmpose.datasets.transforms import FastRandomBBoxTransform
+    for low, high, size in [(-1., 1., (1, 4)), (-1., 1., (5, 4)), (-0.5, 2.0, (3, )),
+                            (-3.0, 0.2, ()), (0.5, 2.0, (2, 4))]:
+        np.random.seed(7)
+        ref = RandomBBoxTransform._truncnorm(low, high, size)
+        ref_next = np.random.rand()
+        np.random.seed(7)
+        fast = FastRandomBBoxTransform._truncnorm(low, high, size)
+        assert fast.dtype == ref.dtype == np.float32 and fast.shape == ref.shape
+        np.testing.assert_array_equal(fast.view(np.int32), ref.view(np.int32))
+        assert np.random.rand() == ref_next
+        assert np.all((fast >= low) & (fast <= high))
+
+    args = dict(shift_factor=0.1, scale_factor=(0.75, 1.25), rotate_factor=45.0, rotate_prob=0.8)
+    for seed in range(20):
+        outs = []
+        for cls in (RandomBBoxTransform, FastRandomBBoxTransform):
+            np.random.seed(seed)
+            outs.append(cls(**args)(dict(bbox_center=np.array([[60., 70.]], np.float32),
+                                         bbox_scale=np.array([[80., 80.]], np.float32))))
+        for key in ('bbox_center', 'bbox_scale', 'bbox_rotation'):
+            np.testing.assert_array_equal(outs[0][key], outs[1][key])

@@ -2,8 +2,9 @@
 from .formatting import PackHand3DInputs
 from .hand_affine import HandAffine
 from .loading import LoadHandMask
-from .perturbation import FixedBBoxTransform, RandomBlurNoise
+from .perturbation import FastRandomBBoxTransform, FixedBBoxTransform, RandomBlurNoise
 
 __all__ = [
-    'FixedBBoxTransform', 'HandAffine', 'LoadHandMask', 'PackHand3DInputs', 'RandomBlurNoise'
+    'FastRandomBBoxTransform', 'FixedBBoxTransform', 'HandAffine', 'LoadHandMask',
+    'PackHand3DInputs', 'RandomBlurNoise'
 ]
