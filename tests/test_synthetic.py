@@ -2,6 +2,7 @@
 import json
 import os
 
+import cv2
 import numpy as np
 import pytest
 
@@ -57,3 +58,20 @@ def test_write_split_is_complete_and_atomic(small_split, tmp_path):
     with pytest.raises(ValueError, match='unknown synthetic domain'):
         generator.write_split(str(tmp_path / 'x'), 'moon', 4)
     assert not os.path.exists(tmp_path / 'x')
+
+
+def test_written_images_and_masks_are_the_generated_pixels(tmp_path):
+    """Both image encodings on disk are lossless: uncompressed for the source domain, the domain's
+    own JPEG bytes for the target."""
+    for domain, ext in (('source', '.bmp'), ('target', '.jpg')):
+        ann_file = generator.write_split(str(tmp_path / domain), domain, 3, seed=5, image_size=64,
+                                         nproc=1)
+        coco = json.load(open(ann_file))
+        for img, ann in zip(coco['images'], coco['annotations']):
+            sample = generator.generate_sample(domain, 5, img['id'], image_size=64)
+            assert img['file_name'].endswith(ext)
+            np.testing.assert_array_equal(
+                cv2.imread(os.path.join(tmp_path, domain, img['file_name'])), sample['image'])
+            np.testing.assert_array_equal(
+                cv2.imread(os.path.join(tmp_path, domain, ann['mask_file']),
+                           cv2.IMREAD_GRAYSCALE), sample['mask'] * 255)

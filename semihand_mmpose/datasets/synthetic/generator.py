@@ -19,7 +19,7 @@ from ..hand3d_format import hand_annotation, keypoint_bbox, write_annotations
 from . import domains, hand_sampler, renderer
 
 #: Bump when the generator's output changes, so stale caches are not reused.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 _DOMAIN_IDS = dict(source=0, target=1)
 ANNOTATION_FILE = 'annotations.json'
 
@@ -93,8 +93,11 @@ def _write_chunk(task: Tuple[str, str, int, int, int, int]) -> List[Tuple[dict, 
             img_file = f'images/{index:06d}.jpg'
             s['jpeg'].tofile(osp.join(out_dir, img_file))
         else:
-            img_file = f'images/{index:06d}.png'
-            cv2.imwrite(osp.join(out_dir, img_file), s['image'], [cv2.IMWRITE_PNG_COMPRESSION, 1])
+            # Uncompressed (BMP), also lossless: a 128-px image decodes in 0.02 ms against PNG's
+            # 0.75 ms, which on 2 cores is a sixth of a training sample's data time; the split
+            # takes twice the disk (about 50 KB an image)
+            img_file = f'images/{index:06d}.bmp'
+            cv2.imwrite(osp.join(out_dir, img_file), s['image'])
         cv2.imwrite(osp.join(out_dir, mask_file), s['mask'] * 255,
                     [cv2.IMWRITE_PNG_COMPRESSION, 1])
         image = dict(id=index, file_name=img_file, width=image_size, height=image_size,
@@ -112,8 +115,9 @@ def write_split(out_dir: str, domain: str, num_samples: int, seed: int = 0,
                 chunk_size: int = 64) -> str:
     """Generate a split and write it as images, masks and a COCO-style JSON.
 
-    The layout is ``out_dir/images/*.png``, ``out_dir/masks/*.png`` and
-    ``out_dir/annotations.json``. Nothing is written at ``out_dir`` until the split is complete.
+    The layout is ``out_dir/images/*.{bmp,jpg}`` (uncompressed, or the JPEG bytes of a domain
+    that compresses), ``out_dir/masks/*.png`` and ``out_dir/annotations.json``. Nothing is
+    written at ``out_dir`` until the split is complete.
 
     Args:
         out_dir (str): Folder of the split; must not exist yet.
