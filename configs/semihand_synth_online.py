@@ -10,3 +10,15 @@ custom_hooks = [
     dict(type='SemiHandHook', mode='online', burn_in_iters=_base_.burn_in_iters),
     dict(type='mmdet.MeanTeacherHook', momentum=0.002, interval=1),
 ]
+
+# the teacher labels every batch from all its views, so the training batches carry them all
+# (the offline base config trains with the original view only)
+branch_field = ['sup', 'unsup_student'] + list(_base_.teacher_views)
+# config lists replace rather than merge: both datasets are given in full
+train_dataloader = dict(dataset=dict(datasets=[
+    dict(_base_.labelled, pipeline=_base_.sup_pipeline[:-1] + [
+        dict(type='mmdet.MultiBranch', branch_field=branch_field, sup=[_base_.pack])]),
+    dict(_base_.unlabelled, pipeline=_base_.unsup_pipeline[:-1] + [
+        dict(type='mmdet.MultiBranch', branch_field=branch_field,
+             unsup_student=_base_.strong_view, **_base_.teacher_branches)]),
+]))
