@@ -18,6 +18,7 @@ from mmengine.utils import ProgressBar
 from mmpose.registry import HOOKS
 
 from semihand_mmpose.models.semi.pseudo_labeller import select
+from semihand_mmpose.models.semi.semihand_estimator import TEACHER
 
 DATA_BATCH = Optional[dict]
 
@@ -253,8 +254,10 @@ class SemiHandHook(Hook):
         for i, data in enumerate(self._get_loader()):
             if i >= self.adapt_bn_batches:
                 break
-            data = model.data_preprocessor(data, True)
-            model._forward_25d(network, data['inputs']['unsup_teacher'])
+            # only the original view is used: the perturbed ones are not normalised for nothing
+            data = model.data_preprocessor({k: {TEACHER: v[TEACHER]} for k, v in data.items()},
+                                           True)
+            model._forward_25d(network, data['inputs'][TEACHER])
         network.train(was_training)
         _, world = get_dist_info()
         for m, momentum in zip(norms, momenta):
