@@ -19,9 +19,10 @@ codec = dict(type='Hand25DCoordinate', input_size=input_size)
 
 model = dict(
     type='Hand3DPoseEstimator',
+    # MMPose's PoseDataPreprocessor, without copying the data samples when they stay on the CPU
     data_preprocessor=dict(
-        type='PoseDataPreprocessor', mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True),
+        type='NoCopyPoseDataPreprocessor', mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375], bgr_to_rgb=True),
     # Any MMPose backbone fits here; change `in_channels` of both heads to its last stage's width.
     backbone=dict(type='ResNet', depth=18, out_indices=(3, )),
     head=dict(

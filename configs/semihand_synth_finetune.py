@@ -26,10 +26,11 @@ model = dict(
     _delete_=True,
     type='SemiHandEstimator',
     estimator=estimator,
-    # mmdet's MultiBranchDataPreprocessor normalises each branch with MMPose's preprocessor
+    # mmdet's MultiBranchDataPreprocessor normalises each branch with MMPose's preprocessor (the
+    # variant that does not copy samples staying on the CPU)
     data_preprocessor=dict(type='mmdet.MultiBranchDataPreprocessor',
                            data_preprocessor=dict(estimator.data_preprocessor,
-                                                  type='mmpose.PoseDataPreprocessor')),
+                                                  type='mmpose.NoCopyPoseDataPreprocessor')),
     semi_train_cfg=dict(
         mode='offline',
         # confidence from the spread of the views' pixels and the correction (not the depths':

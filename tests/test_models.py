@@ -89,3 +89,44 @@ def test_predictions_map_back_through_the_rotated_crop(batch):
         gt3d = s.gt_instances.keypoints_3d[0]
         scale = np.linalg.norm(gt3d[9] - gt3d[0]) / 88.0
         np.testing.assert_allclose(s.pred_instances.keypoints_3d[0] * scale, gt3d, rtol=1e-3)
+
+
+def test_no_copy_preprocessor_matches_mmpose_and_passes_samples_on():
+    from mmengine.structures import InstanceData
+    from mmpose.structures import PoseDataSample
+
+    from semihand_mmpose.models.data_preprocessors.no_copy_pose_data_preprocessor import \
+        on_device
+    args = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], bgr_to_rgb=True)
+    ours = MODELS.build(dict(type='NoCopyPoseDataPreprocessor', **args))
+    mmpose = MODELS.build(dict(type='PoseDataPreprocessor', **args))
+
+    def batch():
+        samples = []
+        for i in range(3):
+            s = PoseDataSample(metainfo=dict(id=i, crop_matrix=np.eye(3) * (i + 1)))
+            s.gt_instances = InstanceData(keypoints=np.zeros((1, 21, 2)),
+                                          bboxes=torch.full((1, 4), float(i)))
+            samples.append(s)
+        gen = torch.Generator().manual_seed(0)
+        return dict(inputs=[torch.randint(0, 255, (3, 8, 8), generator=gen, dtype=torch.uint8)
+                            for _ in range(3)], data_samples=samples)
+
+    data = batch()
+    out, ref = ours(data, True), mmpose(batch(), True)
+    torch.testing.assert_close(out['inputs'], ref['inputs'], rtol=0, atol=0)
+    for s, r, given in zip(out['data_samples'], ref['data_samples'], data['data_samples']):
+        assert s is given and r is not given  # passed on, where MMPose's copies
+        assert s.metainfo.keys() == r.metainfo.keys()
+        assert s.batch_input_shape == r.batch_input_shape == (8, 8)
+        np.testing.assert_array_equal(s.crop_matrix, r.crop_matrix)
+        torch.testing.assert_close(s.gt_instances.bboxes, r.gt_instances.bboxes)
+    # for a preprocessor on another device (here: the meta device) samples move, so are copied
+    # as before
+    sample = batch()['data_samples'][0]
+    assert on_device(sample, torch.device('cpu'))
+    assert not on_device(sample, torch.device('meta'))
+    ours.to(torch.device('meta'))
+    out = ours.cast_data(dict(data_samples=[sample]))['data_samples'][0]
+    assert out is not sample and out.gt_instances.bboxes.device.type == 'meta'
+    assert sample.gt_instances.bboxes.device.type == 'cpu'
