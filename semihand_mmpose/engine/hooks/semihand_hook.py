@@ -254,7 +254,7 @@ class SemiHandHook(Hook):
         for i, data in enumerate(self._get_loader()):
             if i >= self.adapt_bn_batches:
                 break
-            # only the original view is used: the perturbed ones are not normalised for nothing
+            # only the original view runs, so only it is normalised
             data = model.data_preprocessor({k: {TEACHER: v[TEACHER]} for k, v in data.items()},
                                            True)
             model._forward_25d(network, data['inputs'][TEACHER])
