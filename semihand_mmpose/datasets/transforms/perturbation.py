@@ -54,11 +54,12 @@ class FastRandomBBoxTransform(RandomBBoxTransform):
 
     MMPose draws the shift, scale and rotation factors with ``scipy.stats.truncnorm.rvs``, which
     spends 0.35 ms a sample on 2 CPU cores in argument checks and complex-valued log-space
-    arithmetic: 12% of the 2.9 ms a labelled training sample took to load and augment here. This class evaluates the same
-    inverse CDF (scipy's ``truncnorm._ppf`` for ``low < 0 < high``) on the same uniform numbers from
-    NumPy's global random state, in float64 with the same operations in the same order: the draws
-    are bit-identical to MMPose's, and the random state advances by the same amount, so a config
-    gives the same training run with either class. Other bounds fall back to scipy.
+    arithmetic: 12% of the 2.9 ms a labelled training sample took to load and augment here. This
+    class evaluates the same inverse CDF (scipy's ``truncnorm._ppf`` for ``low < 0 < high``) on the
+    same uniform numbers from NumPy's global random state, in float64 with the same operations in
+    the same order: the draws are bit-identical to MMPose's, and the random state advances by the
+    same amount, so a config gives the same training run with either class. Other bounds fall back
+    to scipy.
 
     Args: see :class:`mmpose.datasets.transforms.RandomBBoxTransform`.
     """
