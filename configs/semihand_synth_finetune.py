@@ -76,6 +76,7 @@ teacher_branches = {name: steps + [affine, pack] for name, steps in teacher_view
 # two rotated views too would cost about 50 ms an iteration for nothing.
 # configs/semihand_synth_online.py, whose teacher labels every batch, trains with all of them.
 train_teacher_views = ['unsup_teacher']
+train_teacher_branches = {name: teacher_branches[name] for name in train_teacher_views}
 branch_field = ['sup', 'unsup_student'] + train_teacher_views
 
 sup_pipeline = _base_.train_pipeline[:-1] + [
@@ -84,7 +85,7 @@ unsup_pipeline = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale', padding=1.25),
     dict(type='mmdet.MultiBranch', branch_field=branch_field, unsup_student=strong_view,
-         **{name: teacher_branches[name] for name in train_teacher_views}),
+         **train_teacher_branches),
 ]
 pseudo_pipeline = [
     dict(type='LoadImage'),

@@ -9,7 +9,6 @@ train_dataloader = dict(dataset=dict(datasets=[
         dict(type='LoadImage'),
         dict(type='GetBBoxCenterScale', padding=1.25),
         dict(type='mmdet.MultiBranch', branch_field=_base_.branch_field,
-             unsup_student=weak_student,
-             **{name: _base_.teacher_branches[name] for name in _base_.train_teacher_views}),
+             unsup_student=weak_student, **_base_.train_teacher_branches),
     ]),
 ]))
