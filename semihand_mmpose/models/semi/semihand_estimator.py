@@ -45,7 +45,8 @@ class SemiHandEstimator(BaseModel):
     Args:
         estimator (dict): Config of the student (and teacher) estimator.
         semi_train_cfg (dict): ``mode``, ``pseudo_labeller``, ``selection`` (``mode``, ``value``),
-            loss weights ``pseudo_weight``, ``pert_weight``, ``xmodal_weight``,
+            ``confidence_weighting`` (``False``: a selected pseudo-label's joints count fully
+            instead of by their confidence; default ``True``), loss weights ``pseudo_weight``, ``pert_weight``, ``xmodal_weight``,
             ``biomech_weight`` (0 turns a part off), and ``predict_on`` (``'student'`` or
             ``'teacher'``, the model used at test time).
         data_preprocessor (dict, optional): Usually mmdet's ``MultiBranchDataPreprocessor``
@@ -61,7 +62,8 @@ class SemiHandEstimator(BaseModel):
         for p in self.teacher.parameters():
             p.requires_grad_(False)
         cfg = dict(mode='online', selection=dict(mode='threshold', value=0.3), pseudo_weight=1.0,
-                   pert_weight=1.0, xmodal_weight=0.1, biomech_weight=0.0)
+                   pert_weight=1.0, xmodal_weight=0.1, biomech_weight=0.0,
+                   confidence_weighting=True)
         cfg.update(semi_train_cfg)
         if cfg['mode'] not in ('online', 'offline'):
             raise ValueError(f'semi_train_cfg.mode must be "online" or "offline", got '
@@ -155,7 +157,7 @@ class SemiHandEstimator(BaseModel):
                            'the pseudo-label round does not cover the unlabelled dataset')
         rows = [self.pseudo_store[s.metainfo['id']] for s in samples]
         uv, z, conf, keep = (torch.as_tensor(np.stack([r[i] for r in rows])) for i in range(4))
-        return dict(uv=uv.double(), z_rel=z.double(), confidence=conf.double() * keep[:, None])
+        return dict(uv=uv.double(), z_rel=z.double(), confidence=conf.double(), keep=keep)
 
     # ---------------------------------------------------------------------- losses
     def loss(self, multi_batch_inputs: Dict[str, Tensor],
@@ -174,10 +176,13 @@ class SemiHandEstimator(BaseModel):
         if cfg['mode'] == 'online':
             pseudo = self.predict_pseudo_labels(inputs, samples)
             keep = select(pseudo['confidence'], **cfg['selection'])
-            weight = pseudo['confidence'] * keep[:, None]
         else:
             pseudo = self._stored_pseudo_labels(samples[STUDENT])
-            weight = pseudo['confidence']
+            keep = pseudo['keep']
+        # selected samples count with their joints' confidences, or fully
+        joint_weight = (pseudo['confidence'] if cfg['confidence_weighting'] else
+                        torch.ones_like(pseudo['confidence']))
+        weight = joint_weight * keep[:, None].to(joint_weight)
         student_samples = samples[STUDENT]
         uv, z, _, feats = self._forward_25d(self.student, inputs[STUDENT])
         to_student = self._matrices(student_samples).to(uv.device)
