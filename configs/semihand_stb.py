@@ -61,14 +61,19 @@ strong_view = [
     dict(type='mmdet.CutOut', n_holes=(1, 2), cutout_ratio=[(0.15, 0.15), (0.25, 0.25)]),
     pack,
 ]
-branch_field = ['sup', 'unsup_student'] + list(teacher_views)
 teacher_branches = {name: steps + [affine, pack] for name, steps in teacher_views.items()}
+# offline training batches need only the original teacher view (the perturbation-consistency
+# target); the rounds label with every view through pseudo_pipeline (as in
+# configs/semihand_synth_finetune.py)
+train_teacher_views = ['unsup_teacher']
+train_teacher_branches = {name: teacher_branches[name] for name in train_teacher_views}
+branch_field = ['sup', 'unsup_student'] + train_teacher_views
 sup_pipeline = _base_.train_pipeline[:-1] + [
     dict(type='mmdet.MultiBranch', branch_field=branch_field, sup=[pack])]
 unsup_pipeline = [
     dict(type='LoadImage'), dict(type='GetBBoxCenterScale', padding=1.25),
     dict(type='mmdet.MultiBranch', branch_field=branch_field, unsup_student=strong_view,
-         **teacher_branches)]
+         **train_teacher_branches)]
 pseudo_pipeline = [
     dict(type='LoadImage'), dict(type='GetBBoxCenterScale', padding=1.25),
     dict(type='mmdet.MultiBranch', branch_field=list(teacher_views), **teacher_branches)]
