@@ -6,7 +6,8 @@ import torch
 from semihand_mmpose.datasets.synthetic import generator
 from semihand_mmpose.datasets.transforms import FixedBBoxTransform, HandAffine
 from semihand_mmpose.geometry import apply_affine
-from semihand_mmpose.models.semi import PseudoLabeller, rasterize_hand_mask, select
+from semihand_mmpose.models.semi import (PseudoLabeller, rasterize_hand_mask, select,
+                                         select_joints)
 
 
 def _views(sample, transforms):
@@ -75,6 +76,26 @@ def test_selection_modes():
     assert select(conf, 'all').all()
     with pytest.raises(ValueError, match='selection mode'):
         select(conf, 'best')
+
+
+def test_joint_selection_ranks_each_joint_among_the_same_joint():
+    conf = torch.tensor([[0.9, 0.3, 0.8],
+                         [0.5, 0.2, 0.9],
+                         [0.1, 0.4, 0.7],
+                         [0.7, 0.1, 0.6]])
+    # each column keeps its own best half: joint 1's best (0.4, 0.3) stay, joint 2's 0.7 goes
+    assert select_joints(conf, 'top_fraction', 0.5).tolist() == [[True, True, True],
+                                                                 [False, False, True],
+                                                                 [False, True, False],
+                                                                 [True, False, False]]
+    assert select_joints(conf, 'threshold', 0.6).tolist() == [[True, False, True],
+                                                              [False, False, True],
+                                                              [False, False, True],
+                                                              [True, False, True]]
+    assert select_joints(conf, 'all').all()
+    assert select_joints(conf[:0], 'top_fraction', 0.5).shape == (0, 3)
+    with pytest.raises(ValueError, match='joint selection mode'):
+        select_joints(conf, 'best')
 
 
 def test_rasterised_mask_covers_the_pose_and_carries_gradients():

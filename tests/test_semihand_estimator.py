@@ -64,3 +64,29 @@ def test_offline_pseudo_label_loss_counts_selected_joints_by_confidence(student_
     with torch.no_grad():
         again = model.unsup_loss({STUDENT: inputs}, {STUDENT: samples})
     torch.testing.assert_close(again['loss_pseudo_coord'], losses['loss_pseudo_coord'])
+
+
+def test_offline_pseudo_label_loss_leaves_out_unselected_joints(student_batch):
+    inputs, samples = student_batch
+    model = offline_model(confidence_weighting=False)
+    rng = np.random.default_rng(1)
+    ids = [int(s.metainfo['id']) for s in samples]
+    uv = rng.uniform(20, 70, (3, 21, 2)).astype(np.float32)
+    z = rng.uniform(-0.5, 0.5, (3, 21)).astype(np.float32)
+    conf = np.ones((3, 21), np.float32)
+    keep = rng.uniform(size=(3, 21)) < 0.6  # a per-joint selection, as a round stores it
+    model.pseudo_store = {i: (uv[n], z[n], conf[n], keep[n]) for n, i in enumerate(ids)}
+    with torch.no_grad():
+        losses = model.unsup_loss({STUDENT: inputs}, {STUDENT: samples})
+        pred_uv, _, _, _ = model._forward_25d(model.student, inputs)
+    crops = torch.as_tensor(np.stack([s.metainfo['crop_matrix'] for s in samples]))
+    target = apply_affine(torch.as_tensor(uv).double(), crops.double()).float()
+    err_uv = ((pred_uv - target) / 64.0).abs().sum(-1)
+    mask = torch.as_tensor(keep, dtype=torch.float32)
+    torch.testing.assert_close(losses['loss_pseudo_coord'], (err_uv * mask).sum() / mask.sum())
+    # moving the unselected joints' labels changes nothing
+    moved = uv + 40.0 * (~keep)[..., None]
+    model.pseudo_store = {i: (moved[n], z[n], conf[n], keep[n]) for n, i in enumerate(ids)}
+    with torch.no_grad():
+        again = model.unsup_loss({STUDENT: inputs}, {STUDENT: samples})
+    torch.testing.assert_close(again['loss_pseudo_coord'], losses['loss_pseudo_coord'])

@@ -3,8 +3,10 @@
 import glob
 import os.path as osp
 
+import torch
 from mmengine.config import Config
 
+from semihand_mmpose.models.semi import select_joints
 from test_tools import ROOT, _run
 
 
@@ -32,9 +34,11 @@ def test_semihand_rounds_resume_and_reject_a_truncated_round(tmp_path, synthetic
     work = str(tmp_path / 'work')
     cfg = osp.join(ROOT, 'configs', 'semihand_synth.py')
     # burn-in on labelled-only batches for 2 iterations, then rounds after 2 and 4 iterations
-    # (none at the last iteration, 5)
+    # (none at the last iteration, 5); each joint's best half of the kept samples is selected
+    joints = ['model.semi_train_cfg.joint_selection.mode=top_fraction',
+              'model.semi_train_cfg.joint_selection.value=0.5']
     log = _run(['tools/train.py', cfg, '--work-dir', work] + _one_command(synthetic_root) +
-               ['train_cfg.max_iters=5', 'train_cfg.val_interval=5'], ROOT)
+               joints + ['train_cfg.max_iters=5', 'train_cfg.val_interval=5'], ROOT)
     fine_tune_lr = Config.fromfile(cfg).fine_tune_lr
     assert f'burn-in done, optimiser restarted at lr {fine_tune_lr}' in log
     assert 'unlabelled losses on after 2 iterations' in log
@@ -48,9 +52,17 @@ def test_semihand_rounds_resume_and_reject_a_truncated_round(tmp_path, synthetic
     assert 'synthetic_target/AUC' in log
     rounds = sorted(glob.glob(osp.join(work, 'pseudo_labels', 'round_*.pth')))
     assert [osp.basename(r) for r in rounds] == ['round_000.pth', 'round_001.pth']
+    labels = torch.load(rounds[0], weights_only=False)
+    assert 'kept_joints' in log
+    assert torch.equal(labels['keep_joints'], select_joints(labels['confidence'], 'top_fraction',
+                                                            0.5) & labels['keep'][:, None])
+    # a round written before joint selection existed (no keep_joints) resumes all the same
+    latest = torch.load(rounds[1], weights_only=False)
+    del latest['keep_joints']
+    torch.save(latest, rounds[1])
     log = _run(['tools/train.py', cfg, '--work-dir', work, '--resume'] +
-               _one_command(synthetic_root) + ['train_cfg.max_iters=7', 'train_cfg.val_interval=7'],
-               ROOT)
+               _one_command(synthetic_root) + joints +
+               ['train_cfg.max_iters=7', 'train_cfg.val_interval=7'], ROOT)
     assert 'resumed with pseudo-labels of' in log and 'round_001.pth' in log
     rounds = sorted(glob.glob(osp.join(work, 'pseudo_labels', 'round_*.pth')))
     assert osp.basename(rounds[-1]) == 'round_002.pth'  # the resumed run went on with rounds

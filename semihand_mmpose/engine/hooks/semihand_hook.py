@@ -17,7 +17,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.utils import ProgressBar
 from mmpose.registry import HOOKS
 
-from semihand_mmpose.models.semi.pseudo_labeller import select
+from semihand_mmpose.models.semi.pseudo_labeller import select, select_joints
 from semihand_mmpose.models.semi.semihand_estimator import TEACHER
 
 DATA_BATCH = Optional[dict]
@@ -38,9 +38,9 @@ class SemiHandHook(Hook):
     - ``mode='offline'``: every ``round_interval`` iterations from the end of burn-in the current
       student labels the whole unlabelled set (sharded over ranks, gathered on every rank); the
       round is written atomically to ``<work_dir>/pseudo_labels/round_XXX.pth`` with its
-      confidences, and a resumed run reloads the latest round (checking that it belongs to this
+      confidences and selections (``keep`` of samples, ``keep_joints``), and a resumed run reloads the latest round (checking that it belongs to this
       dataset and is whole).
-    - Per round the log shows the fraction of samples kept, the mean confidence and the mean
+    - Per round the log shows the fraction of samples (and joints) kept, the mean confidence and the mean
       movement of the pseudo-labels since the previous round (pixels; the paper's convergence
       curve), plus the pseudo-labels' own 2D error where the unlabelled set has hidden labels.
 
@@ -304,9 +304,7 @@ class SemiHandHook(Hook):
         labels = self.label_dataset(runner, model, network)
         if saved is not None:
             self.restore_batch_norm(saved)
-        sel = model.semi_train_cfg['selection']
-        keep = select(torch.from_numpy(labels['confidence']), **sel).numpy()
-        labels['keep'] = keep
+        labels.update(self._selection(model, labels['confidence']))
         labels['iter'] = np.array(step)
         labels['fingerprint'] = np.array(self._fingerprint())
         index = len(self.history)
@@ -323,11 +321,21 @@ class SemiHandHook(Hook):
                     for k, v in labels.items()}, tmp)
         os.replace(tmp, path)
 
+    @staticmethod
+    def _selection(model, confidence: np.ndarray) -> Dict[str, np.ndarray]:
+        """The round's selection over the whole unlabelled set: ``keep`` (N,) samples and
+        ``keep_joints`` (N, K), the joints selected of the samples kept."""
+        cfg = model.semi_train_cfg
+        conf = torch.from_numpy(confidence)
+        keep = select(conf, **cfg['selection'])
+        joints = select_joints(conf, **cfg.get('joint_selection', dict(mode='all')))
+        return dict(keep=keep.numpy(), keep_joints=(joints & keep[:, None]).numpy())
+
     def _install(self, model, labels: dict) -> None:
         model.pseudo_store = {
-            int(i): (uv, z, c, bool(k))
+            int(i): (uv, z, c, k)
             for i, uv, z, c, k in zip(labels['ids'], labels['uv'], labels['z_rel'],
-                                      labels['confidence'], labels['keep'])}
+                                      labels['confidence'], labels['keep_joints'])}
 
     def _reload_latest(self, runner, model) -> bool:
         files = sorted(glob.glob(osp.join(self._round_dir(runner), 'round_*.pth')))
@@ -352,6 +360,8 @@ class SemiHandHook(Hook):
             raise PseudoLabelFileError(f'pseudo-label round {path} holds {tuple(data["uv"].shape)} '
                                        f'labels, expected ({n}, 21, 2)')
         labels = {k: (v.numpy() if torch.is_tensor(v) else v) for k, v in data.items()}
+        if 'keep_joints' not in labels:  # written before joint selection existed
+            labels.update(self._selection(model, labels['confidence']))
         self._install(model, labels)
         rounds_file = osp.join(self._round_dir(runner), 'rounds.json')
         rows = []
@@ -367,15 +377,17 @@ class SemiHandHook(Hook):
         current = {int(i): uv for i, uv in zip(labels['ids'], labels['uv'])}
         stats = dict(round=index, kept=float(labels['keep'].mean()),
                      confidence=float(labels['confidence'].mean()))
+        if not labels['keep_joints'][labels['keep']].all():
+            stats['kept_joints'] = float(labels['keep_joints'].mean())
         if self.previous is not None:
             moves = [np.linalg.norm(current[i] - self.previous[i], axis=-1).mean()
                      for i in current if i in self.previous]
             stats['movement_px'] = float(np.mean(moves))
         errors = self._label_errors(current)
         if errors is not None:
-            kept = labels['keep'].astype(bool)
+            kept = labels['keep_joints'].astype(bool)
             stats['pseudo_epe2d_px'] = float(errors.mean())
-            # what selection is for: the kept labels should be the better ones
+            # what selection is for: the joints kept should be the better ones
             if kept.any():
                 stats['pseudo_epe2d_kept_px'] = float(errors[kept].mean())
         self.previous = current
@@ -392,8 +404,8 @@ class SemiHandHook(Hook):
             f'{k}: {v:.4f}' for k, v in stats.items() if k != 'round'))
 
     def _label_errors(self, current: Dict[int, np.ndarray]) -> Optional[np.ndarray]:
-        """Mean 2D error (px) of each pseudo-label against the hidden label, in ``current``'s
-        order; ``None`` without a ``label_dataset``."""
+        """(N, K) 2D error (px) of each pseudo-label's joints against the hidden label, in
+        ``current``'s order; ``None`` without a ``label_dataset``."""
         if self.label_dataset_cfg is None:
             return None
         if self._labels is None:
@@ -407,5 +419,5 @@ class SemiHandHook(Hook):
         if missing:
             raise KeyError(f'label_dataset has no sample with id(s) {missing[:5]}; it must hold '
                            'the same images as the unlabelled set')
-        return np.array([np.linalg.norm(current[i] - self._labels[i], axis=-1).mean()
+        return np.stack([np.linalg.norm(current[i] - self._labels[i], axis=-1)
                          for i in current])

@@ -2,7 +2,7 @@
 """SemiHand's teacher-student model around any 3D hand estimator (after mmdet's
 SemiBaseDetector)."""
 import copy
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple, Union
 
 import numpy as np
 import torch
@@ -15,7 +15,7 @@ from torch import Tensor
 from semihand_mmpose.biomech.corrector import BiomechanicalCorrector
 from semihand_mmpose.geometry import apply_affine, lift_25d_to_3d
 from .pose_rasterizer import rasterize_hand_mask
-from .pseudo_labeller import select
+from .pseudo_labeller import select, select_joints
 
 #: Branch names of mmdet's MultiBranch that this model reads.
 SUP, STUDENT, TEACHER = 'sup', 'unsup_student', 'unsup_teacher'
@@ -44,8 +44,9 @@ class SemiHandEstimator(BaseModel):
 
     Args:
         estimator (dict): Config of the student (and teacher) estimator.
-        semi_train_cfg (dict): ``mode``, ``pseudo_labeller``, ``selection`` (``mode``, ``value``),
-            ``confidence_weighting`` (``False``: a selected pseudo-label's joints count fully
+        semi_train_cfg (dict): ``mode``, ``pseudo_labeller``, ``selection`` of samples and
+            ``joint_selection`` of joints (each ``mode`` and ``value``: see :func:`select` and
+            :func:`select_joints`), ``confidence_weighting`` (``False``: a selected pseudo-label's joints count fully
             instead of by their confidence; default ``True``), loss weights ``pseudo_weight``, ``pert_weight``, ``xmodal_weight``,
             ``biomech_weight`` (0 turns a part off), and ``predict_on`` (``'student'`` or
             ``'teacher'``, the model used at test time).
@@ -62,8 +63,8 @@ class SemiHandEstimator(BaseModel):
         for p in self.teacher.parameters():
             p.requires_grad_(False)
         cfg = dict(mode='online', selection=dict(mode='threshold', value=0.3), pseudo_weight=1.0,
-                   pert_weight=1.0, xmodal_weight=0.1, biomech_weight=0.0,
-                   confidence_weighting=True)
+                   joint_selection=dict(mode='all'), pert_weight=1.0, xmodal_weight=0.1,
+                   biomech_weight=0.0, confidence_weighting=True)
         cfg.update(semi_train_cfg)
         if cfg['mode'] not in ('online', 'offline'):
             raise ValueError(f'semi_train_cfg.mode must be "online" or "offline", got '
@@ -76,8 +77,10 @@ class SemiHandEstimator(BaseModel):
         self.semi_enabled = False
         self.predict_on = cfg.get('predict_on', 'student')
         self._register_load_state_dict_pre_hook(self._from_plain_estimator)
-        #: offline mode: sample id -> (uv (21, 2) image px, z_rel (21,), confidence (21,), keep)
-        self.pseudo_store: Dict[int, Tuple[np.ndarray, np.ndarray, np.ndarray, bool]] = {}
+        #: offline mode: sample id -> (uv (21, 2) image px, z_rel (21,), confidence (21,),
+        #: keep (21,) bool: the joints selected, or one bool for the whole sample)
+        self.pseudo_store: Dict[int, Tuple[np.ndarray, np.ndarray, np.ndarray,
+                                           Union[bool, np.ndarray]]] = {}
 
     # ------------------------------------------------------------------ plumbing
     @staticmethod
@@ -156,7 +159,8 @@ class SemiHandEstimator(BaseModel):
             raise KeyError(f'no offline pseudo-label for unlabelled sample id(s) {missing[:5]}; '
                            'the pseudo-label round does not cover the unlabelled dataset')
         rows = [self.pseudo_store[s.metainfo['id']] for s in samples]
-        uv, z, conf, keep = (torch.as_tensor(np.stack([r[i] for r in rows])) for i in range(4))
+        uv, z, conf = (torch.as_tensor(np.stack([r[i] for r in rows])) for i in range(3))
+        keep = torch.as_tensor(np.stack([np.broadcast_to(r[3], r[2].shape) for r in rows]))
         return dict(uv=uv.double(), z_rel=z.double(), confidence=conf.double(), keep=keep)
 
     # ---------------------------------------------------------------------- losses
@@ -175,14 +179,15 @@ class SemiHandEstimator(BaseModel):
         cfg = self.semi_train_cfg
         if cfg['mode'] == 'online':
             pseudo = self.predict_pseudo_labels(inputs, samples)
-            keep = select(pseudo['confidence'], **cfg['selection'])
+            keep = (select(pseudo['confidence'], **cfg['selection'])[:, None] &
+                    select_joints(pseudo['confidence'], **cfg['joint_selection']))
         else:
             pseudo = self._stored_pseudo_labels(samples[STUDENT])
             keep = pseudo['keep']
         # selected samples count with their joints' confidences, or fully
         joint_weight = (pseudo['confidence'] if cfg['confidence_weighting'] else
                         torch.ones_like(pseudo['confidence']))
-        weight = joint_weight * keep[:, None].to(joint_weight)
+        weight = joint_weight * keep.to(joint_weight)
         student_samples = samples[STUDENT]
         uv, z, _, feats = self._forward_25d(self.student, inputs[STUDENT])
         to_student = self._matrices(student_samples).to(uv.device)
