@@ -34,25 +34,40 @@ def offline_model(**semi_cfg):
     return model.eval()  # fixed batch-norm statistics: the same prediction in every call
 
 
+def random_labels(seed: int):
+    """Pseudo-labels in image pixels near the crops: uv (3, 21, 2), z (3, 21), conf (3, 21)."""
+    rng = np.random.default_rng(seed)
+    return (rng.uniform(20, 70, (3, 21, 2)).astype(np.float32),
+            rng.uniform(-0.5, 0.5, (3, 21)).astype(np.float32),
+            rng.uniform(0.2, 1.0, (3, 21)).astype(np.float32))
+
+
+def offline_losses(model, inputs, samples, uv, z, conf, keep) -> dict:
+    """``unsup_loss`` with the round store holding these labels (``keep`` (3,) or (3, 21))."""
+    ids = [int(s.metainfo['id']) for s in samples]
+    model.pseudo_store = {i: (uv[n], z[n], conf[n], keep[n]) for n, i in enumerate(ids)}
+    with torch.no_grad():
+        return model.unsup_loss({STUDENT: inputs}, {STUDENT: samples})
+
+
+def errors_by_hand(model, inputs, samples, uv, z):
+    """Per-joint L1 errors of the student against the labels, computed here: pixels carried
+    into the student's crop and divided by its size; depths as they are."""
+    with torch.no_grad():
+        pred_uv, pred_z, _, _ = model._forward_25d(model.student, inputs)
+    crops = torch.as_tensor(np.stack([s.metainfo['crop_matrix'] for s in samples]))
+    target = apply_affine(torch.as_tensor(uv).double(), crops.double()).float()
+    return ((pred_uv - target) / 64.0).abs().sum(-1), (pred_z - torch.as_tensor(z)).abs()
+
+
 @pytest.mark.parametrize('weighting', [True, False])
 def test_offline_pseudo_label_loss_counts_selected_joints_by_confidence(student_batch, weighting):
     inputs, samples = student_batch
     model = offline_model(confidence_weighting=weighting)
-    rng = np.random.default_rng(0)
-    ids = [int(s.metainfo['id']) for s in samples]
-    uv = rng.uniform(20, 70, (3, 21, 2)).astype(np.float32)
-    z = rng.uniform(-0.5, 0.5, (3, 21)).astype(np.float32)
-    conf = rng.uniform(0.2, 1.0, (3, 21)).astype(np.float32)
+    uv, z, conf = random_labels(0)
     keep = [True, False, True]
-    model.pseudo_store = {i: (uv[n], z[n], conf[n], keep[n]) for n, i in enumerate(ids)}
-    with torch.no_grad():
-        losses = model.unsup_loss({STUDENT: inputs}, {STUDENT: samples})
-        # the loss by hand: L1 in the student's crop, normalised by the crop size
-        pred_uv, pred_z, _, _ = model._forward_25d(model.student, inputs)
-    crops = torch.as_tensor(np.stack([s.metainfo['crop_matrix'] for s in samples]))
-    target = apply_affine(torch.as_tensor(uv).double(), crops.double()).float()
-    err_uv = ((pred_uv - target) / 64.0).abs().sum(-1)
-    err_z = (pred_z - torch.as_tensor(z)).abs()
+    losses = offline_losses(model, inputs, samples, uv, z, conf, keep)
+    err_uv, err_z = errors_by_hand(model, inputs, samples, uv, z)
     weight = torch.as_tensor(conf) if weighting else torch.ones(3, 21)
     weight = weight * torch.tensor(keep, dtype=torch.float32)[:, None]
     expected_uv = (err_uv * weight).sum() / weight.sum()
@@ -60,33 +75,24 @@ def test_offline_pseudo_label_loss_counts_selected_joints_by_confidence(student_
     torch.testing.assert_close(losses['loss_pseudo_coord'], expected_uv)
     torch.testing.assert_close(losses['loss_pseudo_depth'], expected_z)
     # the unselected sample's label does not count at all
-    model.pseudo_store[ids[1]] = (uv[1] + 30.0, z[1] + 1.0, conf[1], False)
-    with torch.no_grad():
-        again = model.unsup_loss({STUDENT: inputs}, {STUDENT: samples})
+    uv[1] += 30.0
+    z[1] += 1.0
+    again = offline_losses(model, inputs, samples, uv, z, conf, keep)
     torch.testing.assert_close(again['loss_pseudo_coord'], losses['loss_pseudo_coord'])
+    torch.testing.assert_close(again['loss_pseudo_depth'], losses['loss_pseudo_depth'])
 
 
 def test_offline_pseudo_label_loss_leaves_out_unselected_joints(student_batch):
     inputs, samples = student_batch
     model = offline_model(confidence_weighting=False)
-    rng = np.random.default_rng(1)
-    ids = [int(s.metainfo['id']) for s in samples]
-    uv = rng.uniform(20, 70, (3, 21, 2)).astype(np.float32)
-    z = rng.uniform(-0.5, 0.5, (3, 21)).astype(np.float32)
-    conf = np.ones((3, 21), np.float32)
-    keep = rng.uniform(size=(3, 21)) < 0.6  # a per-joint selection, as a round stores it
-    model.pseudo_store = {i: (uv[n], z[n], conf[n], keep[n]) for n, i in enumerate(ids)}
-    with torch.no_grad():
-        losses = model.unsup_loss({STUDENT: inputs}, {STUDENT: samples})
-        pred_uv, _, _, _ = model._forward_25d(model.student, inputs)
-    crops = torch.as_tensor(np.stack([s.metainfo['crop_matrix'] for s in samples]))
-    target = apply_affine(torch.as_tensor(uv).double(), crops.double()).float()
-    err_uv = ((pred_uv - target) / 64.0).abs().sum(-1)
+    uv, z, conf = random_labels(1)
+    # a per-joint selection, as a round stores it
+    keep = np.random.default_rng(2).uniform(size=(3, 21)) < 0.6
+    losses = offline_losses(model, inputs, samples, uv, z, conf, keep)
+    err_uv, _ = errors_by_hand(model, inputs, samples, uv, z)
     mask = torch.as_tensor(keep, dtype=torch.float32)
     torch.testing.assert_close(losses['loss_pseudo_coord'], (err_uv * mask).sum() / mask.sum())
     # moving the unselected joints' labels changes nothing
     moved = uv + 40.0 * (~keep)[..., None]
-    model.pseudo_store = {i: (moved[n], z[n], conf[n], keep[n]) for n, i in enumerate(ids)}
-    with torch.no_grad():
-        again = model.unsup_loss({STUDENT: inputs}, {STUDENT: samples})
+    again = offline_losses(model, inputs, samples, moved, z, conf, keep)
     torch.testing.assert_close(again['loss_pseudo_coord'], losses['loss_pseudo_coord'])
