@@ -38,11 +38,12 @@ class SemiHandHook(Hook):
     - ``mode='offline'``: every ``round_interval`` iterations from the end of burn-in the current
       student labels the whole unlabelled set (sharded over ranks, gathered on every rank); the
       round is written atomically to ``<work_dir>/pseudo_labels/round_XXX.pth`` with its
-      confidences and selections (``keep`` of samples, ``keep_joints``), and a resumed run reloads the latest round (checking that it belongs to this
-      dataset and is whole).
-    - Per round the log shows the fraction of samples (and joints) kept, the mean confidence and the mean
-      movement of the pseudo-labels since the previous round (pixels; the paper's convergence
-      curve), plus the pseudo-labels' own 2D error where the unlabelled set has hidden labels.
+      confidences and selections (``keep`` of samples, ``keep_joints``), and a resumed run
+      reloads the latest round (checking that it belongs to this dataset and is whole).
+    - Per round the log shows the fraction of samples (and joints) kept, the mean confidence and
+      the mean movement of the pseudo-labels since the previous round (pixels; the paper's
+      convergence curve), plus the pseudo-labels' own 2D error where the unlabelled set has
+      hidden labels.
 
     Args:
         pseudo_dataloader (dict): Loader over the unlabelled set with the teacher's views only

@@ -46,8 +46,9 @@ class SemiHandEstimator(BaseModel):
         estimator (dict): Config of the student (and teacher) estimator.
         semi_train_cfg (dict): ``mode``, ``pseudo_labeller``, ``selection`` of samples and
             ``joint_selection`` of joints (each ``mode`` and ``value``: see :func:`select` and
-            :func:`select_joints`), ``confidence_weighting`` (``False``: a selected pseudo-label's joints count fully
-            instead of by their confidence; default ``True``), loss weights ``pseudo_weight``, ``pert_weight``, ``xmodal_weight``,
+            :func:`select_joints`), ``confidence_weighting`` (``False``: a selected
+            pseudo-label's joints count fully instead of by their confidence; default ``True``),
+            loss weights ``pseudo_weight``, ``pert_weight``, ``xmodal_weight``,
             ``biomech_weight`` (0 turns a part off), and ``predict_on`` (``'student'`` or
             ``'teacher'``, the model used at test time).
         data_preprocessor (dict, optional): Usually mmdet's ``MultiBranchDataPreprocessor``
@@ -184,7 +185,7 @@ class SemiHandEstimator(BaseModel):
         else:
             pseudo = self._stored_pseudo_labels(samples[STUDENT])
             keep = pseudo['keep']
-        # selected samples count with their joints' confidences, or fully
+        # the selected joints count by their confidences, or fully
         joint_weight = (pseudo['confidence'] if cfg['confidence_weighting'] else
                         torch.ones_like(pseudo['confidence']))
         weight = joint_weight * keep.to(joint_weight)
