@@ -17,7 +17,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.utils import ProgressBar
 from mmpose.registry import HOOKS
 
-from semihand_mmpose.models.semi.pseudo_labeller import select, select_joints
+from semihand_mmpose.models.semi.pseudo_labeller import select_pseudo_labels
 from semihand_mmpose.models.semi.semihand_estimator import TEACHER
 
 DATA_BATCH = Optional[dict]
@@ -327,10 +327,9 @@ class SemiHandHook(Hook):
         """The round's selection over the whole unlabelled set: ``keep`` (N,) samples and
         ``keep_joints`` (N, K), the joints selected of the samples kept."""
         cfg = model.semi_train_cfg
-        conf = torch.from_numpy(confidence)
-        keep = select(conf, **cfg['selection'])
-        joints = select_joints(conf, **cfg.get('joint_selection', dict(mode='all')))
-        return dict(keep=keep.numpy(), keep_joints=(joints & keep[:, None]).numpy())
+        keep, keep_joints = select_pseudo_labels(torch.from_numpy(confidence), cfg['selection'],
+                                                 cfg['joint_selection'])
+        return dict(keep=keep.numpy(), keep_joints=keep_joints.numpy())
 
     def _install(self, model, labels: dict) -> None:
         model.pseudo_store = {

@@ -1,6 +1,6 @@
 # Copyright (c) semihand_mmpose authors. All rights reserved.
 """SemiHand's pseudo-labels: average of views and correction, confidence from their agreement."""
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 import torch
 from mmpose.registry import TASK_UTILS
@@ -163,3 +163,16 @@ def select_joints(confidence: Tensor, mode: str = 'all', value: float = 0.5) -> 
         return mask
     raise ValueError(
         f'joint selection mode must be "threshold", "top_fraction" or "all", got {mode!r}')
+
+
+def select_pseudo_labels(confidence: Tensor, selection: dict,
+                         joint_selection: dict) -> Tuple[Tensor, Tensor]:
+    """Both selections of a set of pseudo-labels (B, K), as training uses them.
+
+    Returns:
+        tuple: ``keep`` (B,) bool, the samples :func:`select` keeps with ``selection``, and
+        ``keep_joints`` (B, K) bool, the joints :func:`select_joints` keeps with
+        ``joint_selection`` of those samples.
+    """
+    keep = select(confidence, **selection)
+    return keep, select_joints(confidence, **joint_selection) & keep[:, None]

@@ -15,7 +15,7 @@ from torch import Tensor
 from semihand_mmpose.biomech.corrector import BiomechanicalCorrector
 from semihand_mmpose.geometry import apply_affine, lift_25d_to_3d
 from .pose_rasterizer import rasterize_hand_mask
-from .pseudo_labeller import select, select_joints
+from .pseudo_labeller import select_pseudo_labels
 
 #: Branch names of mmdet's MultiBranch that this model reads.
 SUP, STUDENT, TEACHER = 'sup', 'unsup_student', 'unsup_teacher'
@@ -180,8 +180,8 @@ class SemiHandEstimator(BaseModel):
         cfg = self.semi_train_cfg
         if cfg['mode'] == 'online':
             pseudo = self.predict_pseudo_labels(inputs, samples)
-            keep = (select(pseudo['confidence'], **cfg['selection'])[:, None] &
-                    select_joints(pseudo['confidence'], **cfg['joint_selection']))
+            _, keep = select_pseudo_labels(pseudo['confidence'], cfg['selection'],
+                                           cfg['joint_selection'])
         else:
             pseudo = self._stored_pseudo_labels(samples[STUDENT])
             keep = pseudo['keep']
