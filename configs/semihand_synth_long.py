@@ -1,21 +1,21 @@
-# SemiHand stage 2 on the synthetic hands with twice the budget (600 iterations, 6 rounds) and an
-# EMA teacher: mmdet's MeanTeacherHook keeps the teacher an exponential moving average of the
-# student; the teacher labels the offline rounds and is the model that is validated, tested and
-# saved for inference. About twice as long as semihand_synth_finetune.py (see the README's results).
+# SemiHand stage 2 on the synthetic hands with twice the budget of semihand_synth_finetune.py:
+# 600 iterations, a pseudo-label round every 150 (rounds 0-3), the cosine schedule stretched to the
+# end. Everything else is the default stage 2, so it starts from the same source-only checkpoint
+# (configs/pretrain_synth.py) and its ablations are the default's with this budget. Measured with
+# seeds 0-2: target AUC 0.505 ± 0.002 against 0.488 in 300 iterations (README, "A longer stage 2").
 _base_ = ['./semihand_synth_finetune.py']
 
 semi_iters = 600
+round_interval = 150
 max_iters = _base_.burn_in_iters + semi_iters
-model = dict(semi_train_cfg=dict(predict_on='teacher'))
 custom_hooks = [
-    dict(type='SyncBuffersHook'),
-    dict(_base_.custom_hooks[1], label_with='teacher'),
-    # the teacher averages about the last 50 iterations (momentum 0.02), a third of a round
-    dict(type='mmdet.MeanTeacherHook', momentum=0.02),
+    _base_.custom_hooks[0],
+    dict(_base_.custom_hooks[1], round_interval=round_interval),
 ]
-train_cfg = dict(max_iters=max_iters)
+train_cfg = dict(max_iters=max_iters, val_interval=round_interval)
 param_scheduler = [
     dict(type='LinearLR', begin=0, end=50, start_factor=0.1, by_epoch=False),
     dict(type='CosineAnnealingLR', begin=50, end=max_iters, T_max=max_iters - 50, eta_min=1e-5,
          by_epoch=False),
 ]
+default_hooks = dict(checkpoint=dict(interval=round_interval))

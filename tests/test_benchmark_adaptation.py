@@ -15,7 +15,8 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 #: target AUC of each (run, seed) that the fake training "reaches"
 AUC = {('source_only', 0): 0.30, ('oracle', 0): 0.70, ('semihand', 0): 0.50,
        ('semihand', 1): 0.54, ('semihand', 2): 0.49, ('no_pert', 0): 0.45, ('no_pert', 1): 0.47,
-       ('no_pert', 2): 0.40}
+       ('no_pert', 2): 0.40, ('oracle_long', 0): 0.80, ('semihand_long', 0): 0.60,
+       ('semihand_long', 1): 0.62, ('no_selection_long', 0): 0.61, ('no_selection_long', 1): 0.60}
 
 
 @pytest.fixture
@@ -101,3 +102,37 @@ def test_a_stage2_run_needs_stage1(bench, tmp_path, monkeypatch, capsys):
     with pytest.raises(FileNotFoundError, match='source_only'):
         _main(module, monkeypatch, capsys, '--out-dir', str(tmp_path / 'bench'), '--runs',
               'semihand')
+
+
+def test_long_runs_pair_with_their_reference_and_oracle(bench, tmp_path, monkeypatch, capsys):
+    module, calls = bench
+    results = _main(module, monkeypatch, capsys, '--out-dir', str(tmp_path / 'bench'), '--runs',
+                    'source_only', 'oracle_long', 'semihand_long', 'no_selection_long', '--seeds',
+                    '0', '1', '--reference', 'semihand_long', '--oracle', 'oracle_long')
+    # the long oracle is stage 1 (trained once, from nothing); the long runs start from source-only
+    trains = {c[1]: c[2] for c in calls if c[0] == 'train'}
+    assert trains['oracle_long'] is None
+    assert trains['semihand_long-seed1'].endswith(osp.join('source_only', 'iter_1.pth'))
+    # gap closed against the long oracle: (0.61 - 0.30) / (0.80 - 0.30)
+    assert results['semihand_long']['gap_closed'] == pytest.approx(0.62)
+    # no_selection_long - semihand_long per seed: +0.01, -0.02
+    assert results['no_selection_long']['vs_semihand_long'] == pytest.approx(-0.005)
+    assert results['no_selection_long']['vs_semihand_long_std'] == pytest.approx(
+        statistics.stdev([0.01, -0.02]))
+    assert 'vs_semihand' not in results['no_selection_long']
+    assert 'gap_closed' not in results['oracle_long']
+
+
+def test_every_run_config_parses(bench):
+    """Each run's config (moved or derived ones included) resolves its ``_base_`` chain, and the
+    long runs train 600 stage-2 iterations against an oracle trained 850 + 600."""
+    from mmengine.config import Config
+    module, _ = bench
+    cfgs = {name: Config.fromfile(osp.join(ROOT, path)) for name, path in module.RUNS.items()}
+    assert cfgs['semihand_long'].train_cfg.max_iters == 600
+    assert cfgs['semihand_long'].custom_hooks[1].round_interval == 150
+    assert cfgs['no_selection_long'].model.semi_train_cfg.selection.mode == 'all'
+    assert cfgs['continued_long'].model.semi_train_cfg.pseudo_weight == 0.0
+    assert cfgs['oracle_long'].train_cfg.max_iters == cfgs['oracle'].train_cfg.max_iters + 600
+    assert cfgs['oracle_long'].param_scheduler[1].end == 1450
+    assert cfgs['semihand_long_ema'].custom_hooks[-1].type == 'mmdet.MeanTeacherHook'

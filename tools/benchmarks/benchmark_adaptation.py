@@ -27,6 +27,14 @@ trains N runs at once, each logging to its own work dir: on a GPU machine, where
 the GPU mostly idle::
 
     python tools/benchmarks/benchmark_adaptation.py --seeds 0 1 2 --jobs 12 --threads-per-job 1
+
+The ``*_long`` runs give stage 2 twice the budget (600 iterations); ``oracle_long`` trains the
+oracle for stage 1's iterations plus those 600. ``--reference`` names the run that the others are
+paired with (default ``semihand``) and ``--oracle`` the oracle of the gap (default ``oracle``)::
+
+    python tools/benchmarks/benchmark_adaptation.py --runs source_only oracle_long semihand_long \
+        continued_long no_selection_long --seeds 0 1 2 --reference semihand_long \
+        --oracle oracle_long --reuse
 """
 import argparse
 import json
@@ -52,15 +60,21 @@ RUNS = {
     'no_correction': 'configs/ablations/semihand_synth_no_correction.py',
     'no_selection': 'configs/ablations/semihand_synth_no_selection.py',
     'no_strong_aug': 'configs/ablations/semihand_synth_no_strong_aug.py',
-    # twice the stage-2 budget, EMA teacher, and its control
+    # twice the stage-2 budget (600 iterations), its control, an ablation, and the oracle trained
+    # for stage 1 plus that budget (compare with --reference semihand_long --oracle oracle_long)
     'semihand_long': 'configs/semihand_synth_long.py',
     'continued_long': 'configs/ablations/semihand_synth_long_no_unlabelled.py',
+    'no_selection_long': 'configs/ablations/semihand_synth_long_no_selection.py',
+    'oracle_long': 'configs/oracle_synth_long.py',
+    # the long budget with an EMA teacher (the first machine's table), and its control
+    'semihand_long_ema': 'configs/ablations/semihand_synth_long_ema.py',
+    'continued_long_ema': 'configs/ablations/semihand_synth_long_ema_no_unlabelled.py',
 }
 #: runs that only test another run's checkpoint
 TEST_ONLY = {'source_only_adabn': 'source_only'}
-STAGE1 = ('source_only', 'oracle')
+STAGE1 = ('source_only', 'oracle', 'oracle_long')
 #: runs whose pseudo-labels feed no loss: their rounds are left out of the rounds plot
-CONTROLS = ('continued', 'continued_long')
+CONTROLS = ('continued', 'continued_long', 'continued_long_ema')
 
 
 def test_metrics(work_dir: str):
@@ -208,6 +222,10 @@ def main():
                         help='runs trained at once; each then logs to <work dir>/benchmark.log')
     parser.add_argument('--threads-per-job', type=int, default=None,
                         help='OMP_NUM_THREADS of each run (default: inherited)')
+    parser.add_argument('--reference', default='semihand', choices=list(RUNS),
+                        help='the run that the others are paired with, seed by seed')
+    parser.add_argument('--oracle', default='oracle', choices=list(STAGE1[1:]),
+                        help='the oracle that bounds the gap closed')
     args = parser.parse_args()
     if args.jobs < 1:
         parser.error(f'--jobs must be at least 1, got {args.jobs}')
@@ -225,10 +243,11 @@ def main():
         results[name] = dict(work_dir=run_dir(args.out_dir, name, min(per_seed)),
                              **summarise(per_seed))
     src = results.get('source_only', {}).get('target_auc')
-    orc = results.get('oracle', {}).get('target_auc')
+    orc = results.get(args.oracle, {}).get('target_auc')
+    ref = args.reference
     several = len(args.seeds) > 1
     print(f'\n| run | target AUC 20-50 mm{" (mean ± sd)" if several else ""} | target EPE (mm) '
-          f'| source AUC | gap closed |{" seeds | vs semihand, paired |" if several else ""}')
+          f'| source AUC | gap closed |{f" seeds | vs {ref}, paired |" if several else ""}')
     print(f'|---|---|---|---|---|{"---|---|" if several else ""}')
     for name, r in results.items():
         closed = ''
@@ -242,10 +261,10 @@ def main():
         row = f'| {name} | {auc} | {r["target_epe"]:.1f} | {source} | {closed} |'
         if several:
             row += ' ' + ', '.join(f'{m["target_auc"]:.3f}' for m in r['seeds'].values()) + ' |'
-            paired = (paired_difference(r, results['semihand'])
-                      if 'semihand' in results and name != 'semihand' else None)
+            paired = (paired_difference(r, results[ref])
+                      if ref in results and name != ref else None)
             if paired is not None:
-                r['vs_semihand'], r['vs_semihand_std'] = paired
+                r[f'vs_{ref}'], r[f'vs_{ref}_std'] = paired
                 row += f' {paired[0]:+.4f} ± {paired[1]:.4f} |'
             else:
                 row += ' |'
