@@ -15,7 +15,7 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 #: target AUC of each (run, seed) that the fake training "reaches"
 AUC = {('source_only', 0): 0.30, ('oracle', 0): 0.70, ('semihand', 0): 0.50,
        ('semihand', 1): 0.54, ('semihand', 2): 0.49, ('no_pert', 0): 0.45, ('no_pert', 1): 0.47,
-       ('no_pert', 2): 0.40, ('oracle_long', 0): 0.80, ('semihand_long', 0): 0.60,
+       ('no_pert', 2): 0.40, ('source_only_long', 0): 0.35, ('oracle_long', 0): 0.80, ('semihand_long', 0): 0.60,
        ('semihand_long', 1): 0.62, ('no_selection_long', 0): 0.61, ('no_selection_long', 1): 0.60}
 
 
@@ -107,14 +107,16 @@ def test_a_stage2_run_needs_stage1(bench, tmp_path, monkeypatch, capsys):
 def test_long_runs_pair_with_their_reference_and_oracle(bench, tmp_path, monkeypatch, capsys):
     module, calls = bench
     results = _main(module, monkeypatch, capsys, '--out-dir', str(tmp_path / 'bench'), '--runs',
-                    'source_only', 'oracle_long', 'semihand_long', 'no_selection_long', '--seeds',
-                    '0', '1', '--reference', 'semihand_long', '--oracle', 'oracle_long')
-    # the long oracle is stage 1 (trained once, from nothing); the long runs start from source-only
+                    'source_only', 'source_only_long', 'oracle_long', 'semihand_long',
+                    'no_selection_long', '--seeds', '0', '1', '--reference', 'semihand_long',
+                    '--source', 'source_only_long', '--oracle', 'oracle_long')
+    # the long source-only and oracle runs are stage 1 (trained once, from nothing); the long
+    # stage-2 runs start from the (850-iteration) source-only checkpoint
     trains = {c[1]: c[2] for c in calls if c[0] == 'train'}
-    assert trains['oracle_long'] is None
+    assert trains['oracle_long'] is None and trains['source_only_long'] is None
     assert trains['semihand_long-seed1'].endswith(osp.join('source_only', 'iter_1.pth'))
-    # gap closed against the long oracle: (0.61 - 0.30) / (0.80 - 0.30)
-    assert results['semihand_long']['gap_closed'] == pytest.approx(0.62)
+    # gap closed between the long source-only and oracle runs: (0.61 - 0.35) / (0.80 - 0.35)
+    assert results['semihand_long']['gap_closed'] == pytest.approx(0.26 / 0.45)
     # no_selection_long - semihand_long per seed: +0.01, -0.02
     assert results['no_selection_long']['vs_semihand_long'] == pytest.approx(-0.005)
     assert results['no_selection_long']['vs_semihand_long_std'] == pytest.approx(
@@ -135,4 +137,7 @@ def test_every_run_config_parses(bench):
     assert cfgs['continued_long'].model.semi_train_cfg.pseudo_weight == 0.0
     assert cfgs['oracle_long'].train_cfg.max_iters == cfgs['oracle'].train_cfg.max_iters + 600
     assert cfgs['oracle_long'].param_scheduler[1].end == 1450
+    assert cfgs['oracle_long'].train_dataloader.dataset.domain == 'target'
+    assert cfgs['source_only_long'].train_cfg.max_iters == 1450
+    assert cfgs['source_only_long'].train_dataloader.dataset.domain == 'source'
     assert cfgs['semihand_long_ema'].custom_hooks[-1].type == 'mmdet.MeanTeacherHook'

@@ -1,5 +1,5 @@
 # Copyright (c) semihand_mmpose authors. All rights reserved.
-"""Adaptation on the synthetic domains: source-only, SemiHand, oracle, and one row per ablation.
+r"""Adaptation on the synthetic domains: source-only, SemiHand, oracle, and one row per ablation.
 
 Source-only and the target-labelled oracle train ``configs/pretrain_synth.py``'s recipe (850
 iterations, batch 32, ResNet-18 at 64 px) on their domain. Every SemiHand variant is stage 2: it
@@ -28,13 +28,14 @@ the GPU mostly idle::
 
     python tools/benchmarks/benchmark_adaptation.py --seeds 0 1 2 --jobs 12 --threads-per-job 1
 
-The ``*_long`` runs give stage 2 twice the budget (600 iterations); ``oracle_long`` trains the
-oracle for stage 1's iterations plus those 600. ``--reference`` names the run that the others are
-paired with (default ``semihand``) and ``--oracle`` the oracle of the gap (default ``oracle``)::
+The ``*_long`` runs give stage 2 twice the budget (600 iterations); ``source_only_long`` and
+``oracle_long`` train stage 1's recipe for its 850 iterations plus those 600, so that all three
+have the same budget. ``--reference`` names the run that the others are paired with (default
+``semihand``), ``--source`` and ``--oracle`` the two ends of the gap::
 
-    python tools/benchmarks/benchmark_adaptation.py --runs source_only oracle_long semihand_long \
-        continued_long no_selection_long --seeds 0 1 2 --reference semihand_long \
-        --oracle oracle_long --reuse
+    python tools/benchmarks/benchmark_adaptation.py --runs source_only source_only_long \
+        oracle_long semihand_long continued_long no_selection_long --seeds 0 1 2 \
+        --reference semihand_long --source source_only_long --oracle oracle_long --reuse
 """
 import argparse
 import json
@@ -60,8 +61,10 @@ RUNS = {
     'no_correction': 'configs/ablations/semihand_synth_no_correction.py',
     'no_selection': 'configs/ablations/semihand_synth_no_selection.py',
     'no_strong_aug': 'configs/ablations/semihand_synth_no_strong_aug.py',
-    # twice the stage-2 budget (600 iterations), its control, an ablation, and the oracle trained
-    # for stage 1 plus that budget (compare with --reference semihand_long --oracle oracle_long)
+    # twice the stage-2 budget (600 iterations), its control, an ablation, and source-only and the
+    # oracle trained for stage 1 plus that budget (compare with --reference semihand_long --source
+    # source_only_long --oracle oracle_long)
+    'source_only_long': 'configs/pretrain_synth_long.py',
     'semihand_long': 'configs/semihand_synth_long.py',
     'continued_long': 'configs/ablations/semihand_synth_long_no_unlabelled.py',
     'no_selection_long': 'configs/ablations/semihand_synth_long_no_selection.py',
@@ -72,7 +75,7 @@ RUNS = {
 }
 #: runs that only test another run's checkpoint
 TEST_ONLY = {'source_only_adabn': 'source_only'}
-STAGE1 = ('source_only', 'oracle', 'oracle_long')
+STAGE1 = ('source_only', 'oracle', 'source_only_long', 'oracle_long')
 #: runs whose pseudo-labels feed no loss: their rounds are left out of the rounds plot
 CONTROLS = ('continued', 'continued_long', 'continued_long_ema')
 
@@ -224,8 +227,12 @@ def main():
                         help='OMP_NUM_THREADS of each run (default: inherited)')
     parser.add_argument('--reference', default='semihand', choices=list(RUNS),
                         help='the run that the others are paired with, seed by seed')
-    parser.add_argument('--oracle', default='oracle', choices=list(STAGE1[1:]),
-                        help='the oracle that bounds the gap closed')
+    parser.add_argument('--source', default='source_only',
+                        choices=['source_only', 'source_only_long'],
+                        help='the source-only run at the bottom of the gap (stage-2 runs start '
+                        'from source_only either way)')
+    parser.add_argument('--oracle', default='oracle', choices=['oracle', 'oracle_long'],
+                        help='the oracle at the top of the gap')
     args = parser.parse_args()
     if args.jobs < 1:
         parser.error(f'--jobs must be at least 1, got {args.jobs}')
@@ -242,7 +249,7 @@ def main():
         per_seed = {seed: m for (n, seed), m in metrics.items() if n == name}
         results[name] = dict(work_dir=run_dir(args.out_dir, name, min(per_seed)),
                              **summarise(per_seed))
-    src = results.get('source_only', {}).get('target_auc')
+    src = results.get(args.source, {}).get('target_auc')
     orc = results.get(args.oracle, {}).get('target_auc')
     ref = args.reference
     several = len(args.seeds) > 1

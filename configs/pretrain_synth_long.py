@@ -1,0 +1,14 @@
+# Stage 1 (source-only) trained for 1450 iterations: the budget of stage 1 (850) plus the long
+# stage 2 (configs/semihand_synth_long.py, 600), so that source-only, SemiHand and the oracle
+# (configs/oracle_synth_long.py) are compared with the same number of iterations. The schedule is
+# pretrain_synth.py's, stretched.
+_base_ = ['./pretrain_synth.py']
+
+max_iters = 1450
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+param_scheduler = [
+    dict(type='LinearLR', begin=0, end=100, start_factor=0.01, by_epoch=False),
+    dict(type='CosineAnnealingLR', begin=100, end=max_iters, T_max=max_iters - 100, eta_min=2e-5,
+         by_epoch=False),
+]
+default_hooks = dict(checkpoint=dict(interval=max_iters))
