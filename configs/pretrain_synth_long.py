@@ -6,9 +6,10 @@ _base_ = ['./pretrain_synth.py']
 
 max_iters = 1450
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+# the base's warm-up and cosine decay, the decay stretched to the new end
 param_scheduler = [
-    dict(type='LinearLR', begin=0, end=100, start_factor=0.01, by_epoch=False),
-    dict(type='CosineAnnealingLR', begin=100, end=max_iters, T_max=max_iters - 100, eta_min=2e-5,
-         by_epoch=False),
+    _base_.param_scheduler[0],
+    dict(_base_.param_scheduler[1], end=max_iters,
+         T_max=max_iters - _base_.param_scheduler[1]['begin']),
 ]
 default_hooks = dict(checkpoint=dict(interval=max_iters))

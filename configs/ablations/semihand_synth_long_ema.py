@@ -14,8 +14,9 @@ custom_hooks = [
     dict(type='mmdet.MeanTeacherHook', momentum=0.02),
 ]
 train_cfg = dict(max_iters=max_iters)
+# the base's warm-up and cosine decay, the decay stretched to the new end
 param_scheduler = [
-    dict(type='LinearLR', begin=0, end=50, start_factor=0.1, by_epoch=False),
-    dict(type='CosineAnnealingLR', begin=50, end=max_iters, T_max=max_iters - 50, eta_min=1e-5,
-         by_epoch=False),
+    _base_.param_scheduler[0],
+    dict(_base_.param_scheduler[1], end=max_iters,
+         T_max=max_iters - _base_.param_scheduler[1]['begin']),
 ]
