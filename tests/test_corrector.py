@@ -66,7 +66,26 @@ def test_degenerate_poses_give_a_safe_result():
     out, disp = corrector(joints)
     assert bool(torch.isfinite(out).all())
     assert bool(torch.isinf(disp[0]).all()) and bool(torch.isinf(disp[1]).all())
+    # the unusable poses come back as they were, the non-finite coordinate as 0
+    torch.testing.assert_close(out[0], torch.nan_to_num(joints[0]), atol=0, rtol=0)
+    torch.testing.assert_close(out[1], joints[1], atol=0, rtol=0)
     assert bool(torch.isfinite(disp[2]).all()) and _feasible(corrector, out[2:])
+
+
+def test_gradients_through_the_corrector_are_finite():
+    """Unchanged joints have zero displacement, where a square root's gradient is infinite: the
+    corrector must still give finite gradients (a feasible joint passes its gradient through)."""
+    joints = _hands(8, seed=4)
+    joints[:4] += torch.as_tensor(np.random.default_rng(0).normal(0, 6.0, (4, 21, 3)))
+    joints.requires_grad_()
+    out, disp = BiomechanicalCorrector()(joints, torch.arange(8) % 2 == 0)
+    out_grad, = torch.autograd.grad(out.sum(), joints, retain_graph=True)
+    disp_grad, = torch.autograd.grad(disp.sum(), joints)
+    assert bool(torch.isfinite(out_grad).all()) and bool(torch.isfinite(disp_grad).all())
+    # a feasible right hand (5 and 7; even ones are corrected as left hands) comes back
+    # unchanged: the gradient of ``out.sum()`` is one per coordinate
+    torch.testing.assert_close(out_grad[5::2], torch.ones_like(out_grad[5::2]), atol=1e-6,
+                               rtol=0)
 
 
 def test_coincident_palm_joints_do_not_produce_nan():

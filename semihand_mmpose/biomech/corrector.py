@@ -92,36 +92,50 @@ class BiomechanicalCorrector:
         dtype = joints.dtype
         x = joints.to(torch.float64 if dtype == torch.float64 else torch.float32)
         scale = skeleton.reference_length(x)
-        valid = torch.isfinite(x).flatten(1).all(1) & (scale > 1e-9)
-        safe = torch.where(valid[:, None, None], x, torch.zeros_like(x))
-        unit = safe / torch.where(valid, scale, torch.ones_like(scale))[:, None, None]
-        # a left hand is corrected as its mirror image, a right hand: the limits are a right
-        # hand's, and in a left hand's own frame abduction (towards the little finger) has the
-        # opposite sign, so asymmetric ranges would be applied the wrong way round
-        root = unit[:, :1]
-        if is_left is None:
-            corrected = self._project(unit - root) + root
-        else:
-            mirror = torch.ones_like(unit[:, :1])
-            mirror[:, 0, 0] = torch.where(is_left.to(unit.device).bool(), -1.0, 1.0)
-            corrected = self._project((unit - root) * mirror) * mirror + root
-        corrected = torch.where(valid[:, None, None], corrected, unit)
-        displacement = (corrected - unit).norm(dim=-1)
-        displacement = torch.where(valid[:, None], displacement,
-                                   torch.full_like(displacement, float('inf')))
-        out = corrected * torch.where(valid, scale, torch.ones_like(scale))[:, None, None]
+        # one reduction, not an elementwise pass over the batch: a pose's sum is finite exactly
+        # when its coordinates are (or so large that they overflow, equally unusable)
+        valid = torch.isfinite(x.sum((1, 2))) & (scale > 1e-9) & torch.isfinite(scale)
+        # eager code skips the masking when every pose is usable (nearly always; it is four
+        # passes over the batch); compiled code masks always, as a data-dependent branch would
+        # split the graph
+        masked = torch.compiler.is_compiling() or not bool(valid.all())
+        if masked:
+            given = torch.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
+            x = torch.where(valid[:, None, None], x, torch.zeros_like(x))
+            scale = torch.where(valid, scale, torch.ones_like(scale))
+        # component-first (3, B, 21), as the kinematics work, in units of the reference bone;
+        # the projection is translation-equivariant, so the poses are not moved to the wrist
+        unit = (x.movedim(-1, 0) / scale[:, None]).contiguous()
+        # a left hand is corrected as its mirror image (x -> -x), a right hand: the limits are a
+        # right hand's, and in a left hand's own frame abduction (towards the little finger) has
+        # the opposite sign, so asymmetric ranges would be applied the wrong way round
+        mirror = None
+        if is_left is not None:
+            mirror = torch.where(is_left.to(x.device).bool()[:, None], -1.0, 1.0).to(x.dtype)
+            unit[0] *= mirror
+        corrected = self._project(unit)
+        if mirror is not None:
+            corrected[0] *= mirror
+        # contiguous: a reduction over the strided last axis (the norm below) or over the outer,
+        # component axis runs ten times slower
+        out = (corrected.movedim(0, -1) * scale[:, None, None]).contiguous()
+        displacement = (out - x).norm(dim=-1) / scale[:, None]
+        if masked:
+            out = torch.where(valid[:, None, None], out, given)
+            displacement = torch.where(valid[:, None], displacement,
+                                       torch.full_like(displacement, float('inf')))
         return out.to(dtype), displacement.to(dtype)
 
-    def _project(self, unit: Tensor) -> Tensor:
-        """Chain projection of root-relative right hands in units of the reference bone."""
-        normal = skeleton.palm_normal(unit).movedim(-1, 0)[..., None]
-        x = unit.movedim(-1, 0).contiguous()  # component-first (3, B, 21), as the kinematics work
+    def _project(self, x: Tensor) -> Tensor:
+        """Chain projection of right hands, component-first (3, B, 21), in units of the reference
+        bone; returns the same layout."""
+        normal = skeleton.palm_normal(x.movedim(0, -1)).movedim(-1, 0)[..., None]
         chains = skeleton.chains_of(x, normal)
         root_bones, lengths, flex, abd = chains.root_bones, chains.lengths, chains.flex, chains.abd
         frame = chains.frame
         # per finger: bone 0 is the root bone, bones 1-3 the phalanges (skeleton.BONES order);
         # limits are laid out (joint, 1, finger) to broadcast against (joint, B, finger)
-        per_finger = self.bone_limits.to(unit).view(5, 4, 2)
+        per_finger = self.bone_limits.to(x).view(5, 4, 2)
         if self.correct_lengths:
             root_len = skeleton.dot3(root_bones, root_bones).sqrt()
             clamped = root_len.clamp(per_finger[:, 0, 0], per_finger[:, 0, 1])
@@ -131,13 +145,11 @@ class BiomechanicalCorrector:
             # the root bones moved: rebuild their frames around the same palm normal
             frame = skeleton.root_frame_columns(root_bones, normal)
         if self.correct_angles:
-            a = self.angle_limits.to(unit).permute(1, 0, 2)[:, None]  # (3, 1, 5, 4)
+            a = self.angle_limits.to(x).permute(1, 0, 2)[:, None]  # (3, 1, 5, 4)
             flex = torch.maximum(torch.minimum(flex, a[..., 1]), a[..., 0])
             abd = torch.maximum(torch.minimum(abd, a[..., 3]), a[..., 2])
         chains = skeleton.Chains(root_bones, frame, lengths, flex, abd)
-        # contiguous again: moved back, the component-first result is strided along its last
-        # dimension, and a reduction over it (the displacement's norm) ran 20 times slower
-        return skeleton.joints_of(x[:, :, :1], chains).movedim(0, -1).contiguous()
+        return skeleton.joints_of(x[:, :, :1], chains)
 
     def interval_penalty(self, joints: Tensor) -> Tensor:
         """Training loss ``max(lo - x, 0) + max(x - hi, 0)`` on bone-length ratios, per sample.

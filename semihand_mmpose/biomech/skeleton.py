@@ -97,20 +97,23 @@ def root_frames_of_bones(root_bones: Tensor, normal: Tensor) -> Tensor:
 # multiply-adds over contiguous arrays, where a reduction over a trailing axis of size 3 (or a
 # batched 3x3 matmul) costs ten times more on the CPU. The public functions take and return the
 # usual (..., 3) layout.
+# Sums of products are written with ``addcmul`` (``a + b * c`` in one pass): at batch 4096 a pass
+# over the batch, with its fresh output buffer, costs more than the arithmetic in it.
 def dot3(a: Tensor, b: Tensor) -> Tensor:
-    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+    return torch.addcmul(torch.addcmul(a[0] * b[0], a[1], b[1]), a[2], b[2])
 
 
 def _cross(a: Tensor, b: Tensor) -> Tensor:
-    return torch.stack([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2],
-                        a[0] * b[1] - a[1] * b[0]])
+    return torch.stack([torch.addcmul(a[1] * b[2], a[2], b[1], value=-1),
+                        torch.addcmul(a[2] * b[0], a[0], b[2], value=-1),
+                        torch.addcmul(a[0] * b[1], a[1], b[0], value=-1)])
 
 
 def root_frame_columns(bones: Tensor, normal: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
     """Frame columns ``e1, e2, e3`` (each (3, ..., 5)) of root bones (3, ..., 5) given the palm
     normal (3, ..., 1)."""
     e1 = bones / dot3(bones, bones).sqrt().clamp_min(1e-8)
-    e3 = normal - dot3(normal, e1) * e1
+    e3 = torch.addcmul(normal, dot3(normal, e1), e1, value=-1)
     length = dot3(e3, e3).sqrt()
     ok = length > 1e-6
     e3 = e3 / length.clamp_min(1e-12)
@@ -130,9 +133,9 @@ def _rotate_frame(e1: Tensor, e2: Tensor, e3: Tensor, flex: Tensor,
                   abd: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
     """The columns of ``[e1 e2 e3] @ local_rotation(flex, abd)``, written out (component-first)."""
     cf, sf, ca, sa = flex.cos(), flex.sin(), abd.cos(), abd.sin()
-    n1 = (cf * ca) * e1 + sa * e2 + (sf * ca) * e3
-    n2 = (cf * sa) * -e1 + ca * e2 - (sf * sa) * e3
-    n3 = cf * e3 - sf * e1
+    n1 = torch.addcmul(torch.addcmul(sa * e2, cf * ca, e1), sf * ca, e3)
+    n2 = torch.addcmul(torch.addcmul(ca * e2, cf * sa, e1, value=-1), sf * sa, e3, value=-1)
+    n3 = torch.addcmul(cf * e3, sf, e1, value=-1)
     return n1, n2, n3
 
 
@@ -211,19 +214,22 @@ def joints_of(wrist: Tensor, chains: Chains) -> Tensor:
     """Forward kinematics, component-first: wrists (3, B, 1) -> joints (3, B, 21)."""
     e1, e2, e3 = chains.frame
     position = wrist + chains.root_bones  # (3, B, 5)
-    positions = [position]
+    # written into one buffer, (5 fingers, 4 joints) being the canonical order 1..20 after the
+    # wrist: stacking and concatenating would be two more passes over the whole batch
+    joints = position.new_empty(position.shape[:2] + (NUM_JOINTS, ))
+    joints[:, :, :1] = wrist
+    fingers = joints[:, :, 1:].unflatten(2, (5, 4))
+    fingers[..., 0] = position
     for k in range(3):
         if k < 2:
             e1, e2, e3 = _rotate_frame(e1, e2, e3, chains.flex[k], chains.abd[k])
         else:  # the last bone needs only its direction
             cf, sf, ca, sa = (chains.flex[k].cos(), chains.flex[k].sin(), chains.abd[k].cos(),
                               chains.abd[k].sin())
-            e1 = (cf * ca) * e1 + sa * e2 + (sf * ca) * e3
-        position = position + chains.lengths[k] * e1
-        positions.append(position)
-    # (5 fingers, 4 joints) is the canonical order 1..20 after the wrist
-    fingers = torch.stack(positions, dim=-1).flatten(2)
-    return torch.cat([wrist.expand(3, -1, 1), fingers], dim=2)
+            e1 = torch.addcmul(torch.addcmul(sa * e2, cf * ca, e1), sf * ca, e3)
+        position = torch.addcmul(position, chains.lengths[k], e1)
+        fingers[..., k + 1] = position
+    return joints
 
 
 def forward_kinematics(wrist: Tensor, root_bones: Tensor, frames: Tensor, lengths: Tensor,
