@@ -98,6 +98,23 @@ def test_reuse_neither_retrains_nor_retests(bench, tmp_path, monkeypatch, capsys
     assert again == first
 
 
+def test_no_train_compiles_what_is_there(bench, tmp_path, monkeypatch, capsys):
+    """``--no-train`` trains nothing: a trained but untested seed is tested, a missing seed and a
+    missing run are left out, and the table comes from the rest."""
+    module, calls = bench
+    out = str(tmp_path / 'bench')
+    _main(module, monkeypatch, capsys, '--out-dir', out, '--runs', 'source_only', 'oracle',
+          'semihand', '--seeds', '0', '1')
+    os.remove(osp.join(out, 'semihand-seed1', 'test.pck.json'))
+    calls.clear()
+    results = _main(module, monkeypatch, capsys, '--out-dir', out, '--runs', 'source_only',
+                    'oracle', 'semihand', 'no_pert', '--seeds', '0', '1', '2', '--no-train')
+    assert [c[0] for c in calls] == ['test'] and calls[0][1] == 'semihand-seed1'
+    assert 'no_pert' not in results
+    assert sorted(results['semihand']['seeds']) == ['0', '1']
+    assert results['semihand']['target_auc'] == pytest.approx((0.50 + 0.54) / 2)
+
+
 def test_a_stage2_run_needs_stage1(bench, tmp_path, monkeypatch, capsys):
     module, _ = bench
     with pytest.raises(FileNotFoundError, match='source_only'):

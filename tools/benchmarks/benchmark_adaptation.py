@@ -3,8 +3,8 @@ r"""Adaptation on the synthetic domains: source-only, SemiHand, oracle, and one 
 
 Source-only and the target-labelled oracle train ``configs/pretrain_synth.py``'s recipe (850
 iterations, batch 32, ResNet-18 at 64 px) on their domain. Every SemiHand variant is stage 2: it
-starts from this benchmark's own source-only checkpoint and fine-tunes for the same 300 iterations;
-``continued`` runs those iterations with every unlabelled loss off, so the extra iterations alone
+starts from this benchmark's own source-only checkpoint and fine-tunes for the same 300 iterations
+(600 for the ``*_long`` runs, below); ``continued`` runs those iterations with every unlabelled loss off, so the extra iterations alone
 are measured too. ``source_only_adabn`` trains nothing: it tests the source-only checkpoint the way
 SemiHand's configs test (batch-norm statistics of the unlabelled target images, AdaBN), the
 baseline that the unlabelled losses must beat.
@@ -18,7 +18,9 @@ the fraction of the source-to-oracle gap that each SemiHand variant closes, with
     python tools/benchmarks/benchmark_adaptation.py --runs source_only oracle semihand --reuse
 
 With ``--reuse`` a run whose work dir already holds a last checkpoint is not retrained, and one
-already tested is not tested again.
+already tested is not tested again; a run or seed that is missing is trained. ``--no-train`` only
+compiles what is there: it tests a checkpoint not yet tested and leaves out, with a message, every
+run or seed that has none.
 
 ``--seeds 0 1 2`` trains every stage-2 run once per training seed (``randomness.seed``; the data
 and stage 1 stay the same; seed ``s`` other than 0 goes to ``<run>-seed<s>``) and reports the mean
@@ -146,12 +148,16 @@ def test(name: str, config: str, checkpoint: str, work_dir: str, log_file: Optio
     call(name, cmd, log_file, threads)
 
 
-def run_one(name: str, seed: int, args) -> dict:
-    """Train (unless reused) and test one run with one seed; its test metrics."""
+def run_one(name: str, seed: int, args) -> Optional[dict]:
+    """Train (unless reused) and test one run with one seed; its test metrics (``None`` with
+    ``--no-train`` where the run has no checkpoint)."""
     work_dir = run_dir(args.out_dir, name, seed)
     metrics = test_metrics(work_dir) if args.reuse else None
     if metrics is not None:
         return metrics
+    if args.no_train and name not in TEST_ONLY and last_checkpoint(work_dir, False) is None:
+        print(f'{name} seed {seed}: no checkpoint in {work_dir}, left out (--no-train)')
+        return None
     log_file = osp.join(work_dir, 'benchmark.log') if args.jobs > 1 else None
     tag = name if seed == 0 else f'{name}-seed{seed}'
     if name in TEST_ONLY:
@@ -219,6 +225,9 @@ def main():
     parser.add_argument('--out-dir', default='work_dirs/adaptation')
     parser.add_argument('--reuse', action='store_true',
                         help='read runs whose work dir already has a final validation')
+    parser.add_argument('--no-train', action='store_true',
+                        help='as --reuse, but leave out runs and seeds that are missing instead of '
+                        'training them')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0],
                         help='training seeds of every stage-2 run (stage 1 is trained once)')
     parser.add_argument('--jobs', type=int, default=1,
@@ -236,6 +245,7 @@ def main():
     args = parser.parse_args()
     if args.jobs < 1:
         parser.error(f'--jobs must be at least 1, got {args.jobs}')
+    args.reuse = args.reuse or args.no_train
     os.makedirs(args.out_dir, exist_ok=True)
     # stage 1 first: every other run starts from (or tests) the source-only checkpoint
     stage1 = [(name, 0) for name in args.runs if name in STAGE1]
@@ -246,7 +256,9 @@ def main():
     metrics.update(run_all(stage2 + test_only, args))
     results = {}
     for name in args.runs:
-        per_seed = {seed: m for (n, seed), m in metrics.items() if n == name}
+        per_seed = {seed: m for (n, seed), m in metrics.items() if n == name and m is not None}
+        if not per_seed:
+            continue
         results[name] = dict(work_dir=run_dir(args.out_dir, name, min(per_seed)),
                              **summarise(per_seed))
     src = results.get(args.source, {}).get('target_auc')
