@@ -95,6 +95,8 @@ def main():
     changed = float((displacement > 1e-6).any(-1).double().mean())
     # network predictions are float32: the corrector then computes in float32
     fast32, (corrected32, _) = poses_per_second(corrector, poses.float(), args.repeats)
+    # the whole batch in one chunk, its operations split by PyTorch's intra-op threads alone
+    unsplit, _ = poses_per_second(BiomechanicalCorrector(threads=1), poses, args.repeats)
 
     sub = poses[:args.baseline_poses]
     start = time.perf_counter()
@@ -105,7 +107,7 @@ def main():
     dist_ref = (reference - sub).norm(dim=-1).mean()
     figures = dict(
         batch=args.batch, threads=args.threads, corrector_poses_per_s=fast,
-        corrector_float32_poses_per_s=fast32,
+        corrector_float32_poses_per_s=fast32, corrector_unsplit_poses_per_s=unsplit,
         float32_max_diff_mm=float((corrected32.double() - corrected).abs().max()),
         baseline_poses_per_s=slow, speedup=fast / slow, fraction_corrected=changed,
         mean_move_mm_corrector=float(dist_ours), mean_move_mm_least_squares=float(dist_ref),
@@ -125,6 +127,8 @@ def main():
           f'{changed:.0%} of the noisy poses needed a correction')
     print(f'corrector on float32 poses: {fast32:,.0f} poses/s (largest difference to float64 '
           f'{figures["float32_max_diff_mm"]:.1e} mm)')
+    print(f'corrector without the split into one chunk per thread (threads=1): {unsplit:,.0f} '
+          'poses/s')
     print(f'per-sample least squares: {slow:,.1f} poses/s -> speed-up {fast / slow:,.0f}x')
     print(f'mean joint movement: corrector {dist_ours:.2f} mm, least squares {dist_ref:.2f} mm '
           f'(the least-squares optimum is the closer feasible pose; gap '
