@@ -46,9 +46,10 @@ class BiomechanicalCorrector:
         correct_angles (bool): Clamp joint angles. Defaults to ``True``.
         compile (bool): Run the correction through ``torch.compile`` (one graph, dynamic batch
             size): a one-off compilation per dtype (10-50 s on 2 CPU cores), then a fused loop
-            instead of some 300 small tensor operations: 1.4-1.8 times the eager speed on
-            float32 batches of 4096 on 2 CPU cores, none in float64. Worth it for big float32
-            pseudo-label rounds, not for a test.
+            instead of some 250 small tensor operations: on float32 batches of 4096 on 2 CPU
+            cores 448,000 poses/s against 250,000-392,000 eager, in float64 slower than eager
+            (126,000 against 217,000; a compiled corrector does not split the batch, see
+            ``threads``). Worth it for big float32 pseudo-label rounds, not for a test.
             Defaults to ``False``.
         threads (int, optional): Correct a CPU batch of at least ``min_chunk`` poses per
             thread in this many chunks at once, one Python thread each (eager only). The
