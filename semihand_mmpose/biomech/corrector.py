@@ -109,7 +109,9 @@ class BiomechanicalCorrector:
         chunks = self._num_chunks(joints)
         if chunks == 1:
             return self._correct(joints, is_left)
-        pool = _POOLS.setdefault(chunks, ThreadPoolExecutor(chunks, 'corrector'))
+        pool = _POOLS.get(chunks)
+        if pool is None:
+            pool = _POOLS.setdefault(chunks, ThreadPoolExecutor(chunks, 'corrector'))
         parts = pool.map(self._correct, joints.chunk(chunks),
                          [None] * chunks if is_left is None else is_left.chunk(chunks))
         corrected, displacement = zip(*parts)
