@@ -4,10 +4,10 @@ r"""Adaptation on the synthetic domains: source-only, SemiHand, oracle, and one 
 Source-only and the target-labelled oracle train ``configs/pretrain_synth.py``'s recipe (850
 iterations, batch 32, ResNet-18 at 64 px) on their domain. Every SemiHand variant is stage 2: it
 starts from this benchmark's own source-only checkpoint and fine-tunes for the same 300 iterations
-(600 for the ``*_long`` runs, below); ``continued`` runs those iterations with every unlabelled loss off, so the extra iterations alone
-are measured too. ``source_only_adabn`` trains nothing: it tests the source-only checkpoint the way
-SemiHand's configs test (batch-norm statistics of the unlabelled target images, AdaBN), the
-baseline that the unlabelled losses must beat.
+(600 for the ``*_long`` runs, below); ``continued`` runs those iterations with every unlabelled
+loss off, so the extra iterations alone are measured too. ``source_only_adabn`` trains nothing:
+it tests the source-only checkpoint the way SemiHand's configs test (batch-norm statistics of the
+unlabelled target images, AdaBN), the baseline that the unlabelled losses must beat.
 
 Every row is ``tools/test.py`` of the run's last checkpoint with the run's config: target-test 3D
 AUC (20-50 mm, root-relative, prediction scaled by the ground-truth reference bone) and EPE, and
@@ -155,9 +155,6 @@ def run_one(name: str, seed: int, args) -> Optional[dict]:
     metrics = test_metrics(work_dir) if args.reuse else None
     if metrics is not None:
         return metrics
-    if args.no_train and name not in TEST_ONLY and last_checkpoint(work_dir, False) is None:
-        print(f'{name} seed {seed}: no checkpoint in {work_dir}, left out (--no-train)')
-        return None
     log_file = osp.join(work_dir, 'benchmark.log') if args.jobs > 1 else None
     tag = name if seed == 0 else f'{name}-seed{seed}'
     if name in TEST_ONLY:
@@ -165,6 +162,9 @@ def run_one(name: str, seed: int, args) -> Optional[dict]:
     else:
         checkpoint = last_checkpoint(work_dir, required=False) if args.reuse else None
         if checkpoint is None:
+            if args.no_train:
+                print(f'{name} seed {seed}: no checkpoint in {work_dir}, left out (--no-train)')
+                return None
             start = None if name in STAGE1 else last_checkpoint(
                 osp.join(args.out_dir, 'source_only'))
             train(tag, RUNS[name], work_dir, start, None if name in STAGE1 else seed, log_file,
