@@ -128,3 +128,19 @@ def test_one_config_schedule_is_pretraining_then_fine_tuning():
     lr = fine.optim_wrapper.optimizer.lr
     assert one.fine_tune_lr == lr
     assert rates[burn_in] == pytest.approx(0.1 * lr) and rates[burn_in + 50] == pytest.approx(lr)
+
+
+
+def test_missing_stage_one_checkpoint_names_the_config_that_makes_it(tmp_path, monkeypatch):
+    """The checkpoint's work dir names its config when configs/ has one, else stage 1's."""
+    monkeypatch.chdir(ROOT)  # configs/ is looked up where tools/train.py runs
+    hook = SemiHandHook(mode='online')
+    cases = (('pretrain_synth_photometric', 'configs/pretrain_synth_photometric.py'),
+             ('my_stage1', 'configs/pretrain_synth.py'))
+    for work_dir, config in cases:
+        runner = SimpleNamespace(_load_from=f'{tmp_path}/{work_dir}/iter_850.pth', _resume=False)
+        with pytest.raises(FileNotFoundError, match=f'python tools/train.py {config}'):
+            hook.before_run(runner)
+    # resuming goes on: the checkpoint to resume from is the run's own
+    runner = SimpleNamespace(_load_from=f'{tmp_path}/my_stage1/iter_850.pth', _resume=True)
+    hook.before_run(runner)

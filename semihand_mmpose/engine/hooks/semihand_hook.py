@@ -125,13 +125,17 @@ class SemiHandHook(Hook):
 
     def before_run(self, runner) -> None:
         """Stage 2 without its stage-1 checkpoint stops here, before anything is built or loaded,
-        with the command that makes it."""
+        with the command that makes it: the config named as the checkpoint's work dir
+        (``work_dirs/<name>/`` is what ``configs/<name>.py`` writes), else stage 1's."""
         start = getattr(runner, '_load_from', None)
         if start and not getattr(runner, '_resume', False) and '://' not in start \
                 and not osp.isfile(start):
+            stage1 = osp.join('configs', osp.basename(osp.dirname(start)) + '.py')
+            if not osp.isfile(stage1):
+                stage1 = 'configs/pretrain_synth.py'
             raise FileNotFoundError(
                 f'load_from={start} does not exist. SemiHand fine-tunes a pre-trained model: train '
-                'stage 1 first (e.g. python tools/train.py configs/pretrain_synth.py), pass '
+                f'stage 1 first (e.g. python tools/train.py {stage1}), pass '
                 '--cfg-options load_from=<checkpoint>, or start from nothing with '
                 'load_from=None and a burn-in (custom_hooks.<i>.burn_in_iters=<iterations>)')
 
