@@ -47,3 +47,18 @@ def test_train_resume_and_test_through_the_cli(tmp_path, synthetic_root):
     vis = osp.join(work, [d for d in os.listdir(work) if osp.isdir(osp.join(work, d, 'vis'))][0],
                    'vis')
     assert len(os.listdir(vis)) > 0
+
+
+def test_test_py_tests_its_checkpoint_argument_whatever_the_options_say(capsys, monkeypatch):
+    """MMPose's tools/test.py merges --cfg-options last, so `load_from` there used to replace the
+    checkpoint under test without a word."""
+    from mmengine.config import Config
+
+    from tools import test as test_tool
+    monkeypatch.setattr(sys, 'argv', [
+        'tools/test.py', 'configs/pretrain_synth.py', 'trained.pth', '--cfg-options',
+        'load_from=stage1.pth', 'train_cfg.max_iters=3'])
+    args = test_tool.parse_args()
+    cfg = test_tool.merge_args(Config.fromfile(osp.join(ROOT, args.config)), args)
+    assert cfg.load_from == 'trained.pth' and cfg.train_cfg.max_iters == 3
+    assert 'load_from=stage1.pth ignored' in capsys.readouterr().out

@@ -141,6 +141,13 @@ def merge_args(cfg, args):
     # -------------------- Other arguments --------------------
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+        # MMPose merges the options last, so a `load_from` among them (say, the options a stage-2
+        # run was trained with) silently replaced the checkpoint being tested; the checkpoint
+        # argument is what is tested
+        if cfg.load_from != args.checkpoint:
+            print(f'tools/test.py: --cfg-options load_from={cfg.load_from} ignored; testing the '
+                  f'checkpoint argument {args.checkpoint}')
+            cfg.load_from = args.checkpoint
 
     return cfg
 
