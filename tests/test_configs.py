@@ -40,3 +40,30 @@ def test_config_loads_and_its_pipelines_build(config):
         except Exception as e:  # name the config and the pipeline that failed
             raise AssertionError(f'{config}: {where} does not build: {e}') from e
 
+
+def _types(pipeline):
+    return [step['type'] for step in pipeline]
+
+
+def test_photometric_configs_add_only_the_photometric_steps_after_the_crop():
+    photometric = ['PhotometricDistortion', 'RandomBlurNoise']
+    plain = Config.fromfile(osp.join(ROOT, 'configs', 'pretrain_synth.py'))
+    aug = Config.fromfile(osp.join(ROOT, 'configs', 'pretrain_synth_photometric.py'))
+    before = _types(plain.train_dataloader.dataset.pipeline)
+    after = _types(aug.train_dataloader.dataset.pipeline)
+    crop = before.index('HandAffine') + 1
+    assert after == before[:crop] + photometric + before[crop:]
+    assert aug.model == plain.model and aug.train_cfg == plain.train_cfg
+
+    stage2 = Config.fromfile(osp.join(ROOT, 'configs', 'semihand_synth_finetune.py'))
+    for name, start in (('semihand_synth_photometric.py', 'pretrain_synth_photometric'),
+                        (osp.join('ablations', 'semihand_synth_labelled_photometric.py'),
+                         'pretrain_synth')):
+        cfg = Config.fromfile(osp.join(ROOT, 'configs', name))
+        labelled, unlabelled = cfg.train_dataloader.dataset.datasets
+        base_labelled, base_unlabelled = stage2.train_dataloader.dataset.datasets
+        before = _types(base_labelled.pipeline)
+        crop = before.index('HandAffine') + 1
+        assert _types(labelled.pipeline) == before[:crop] + photometric + before[crop:]
+        assert unlabelled == base_unlabelled and cfg.model == stage2.model
+        assert cfg.load_from == f'work_dirs/{start}/iter_850.pth'
