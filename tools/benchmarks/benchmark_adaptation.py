@@ -38,6 +38,16 @@ have the same budget. ``--reference`` names the run that the others are paired w
     python tools/benchmarks/benchmark_adaptation.py --runs source_only source_only_long \
         oracle_long semihand_long continued_long no_selection_long --seeds 0 1 2 \
         --reference semihand_long --source source_only_long --oracle oracle_long --reuse
+
+The ``*_photometric`` runs measure SemiHand against a stronger source-only model, one whose
+labelled images also get the student's photometric perturbation
+(``configs/pretrain_synth_photometric.py``). ``semihand_photometric`` and its control
+``continued_photometric`` start from that model's checkpoint; ``labelled_photometric`` is the
+default stage 2, from the plain one, with only its labelled batches augmented::
+
+    python tools/benchmarks/benchmark_adaptation.py --runs source_only_photometric \
+        oracle_photometric semihand_photometric continued_photometric --seeds 0 1 2 \
+        --reference semihand_photometric --source source_only_photometric --oracle oracle --reuse
 """
 import argparse
 import json
@@ -74,12 +84,23 @@ RUNS = {
     # the long budget with an EMA teacher (the first machine's table), and its control
     'semihand_long_ema': 'configs/ablations/semihand_synth_long_ema.py',
     'continued_long_ema': 'configs/ablations/semihand_synth_long_ema_no_unlabelled.py',
+    # a source-only model with photometric augmentation, its oracle, stage 2 from it and its
+    # control, and the default stage 2 with only its labelled batches augmented
+    'source_only_photometric': 'configs/pretrain_synth_photometric.py',
+    'oracle_photometric': 'configs/oracle_synth_photometric.py',
+    'semihand_photometric': 'configs/semihand_synth_photometric.py',
+    'continued_photometric': 'configs/ablations/semihand_synth_photometric_no_unlabelled.py',
+    'labelled_photometric': 'configs/ablations/semihand_synth_labelled_photometric.py',
 }
 #: runs that only test another run's checkpoint
 TEST_ONLY = {'source_only_adabn': 'source_only'}
-STAGE1 = ('source_only', 'oracle', 'source_only_long', 'oracle_long')
+STAGE1 = ('source_only', 'oracle', 'source_only_long', 'oracle_long', 'source_only_photometric',
+          'oracle_photometric')
+#: the stage-1 run that a stage-2 run starts from, where it is not ``source_only``
+START = {'semihand_photometric': 'source_only_photometric',
+         'continued_photometric': 'source_only_photometric'}
 #: runs whose pseudo-labels feed no loss: their rounds are left out of the rounds plot
-CONTROLS = ('continued', 'continued_long', 'continued_long_ema')
+CONTROLS = ('continued', 'continued_long', 'continued_long_ema', 'continued_photometric')
 
 
 def test_metrics(work_dir: str):
@@ -101,8 +122,8 @@ def last_checkpoint(work_dir: str, required: bool = True):
     if not osp.isfile(record):
         if not required:
             return None
-        raise FileNotFoundError(f'{record} does not exist: run the source_only run first (SemiHand '
-                                'variants start from its checkpoint)')
+        raise FileNotFoundError(f'{record} does not exist: run the {osp.basename(work_dir)} run '
+                                'first (SemiHand variants start from its checkpoint)')
     with open(record) as f:
         return f.read().strip()
 
@@ -166,7 +187,7 @@ def run_one(name: str, seed: int, args) -> Optional[dict]:
                 print(f'{name} seed {seed}: no checkpoint in {work_dir}, left out (--no-train)')
                 return None
             start = None if name in STAGE1 else last_checkpoint(
-                osp.join(args.out_dir, 'source_only'))
+                osp.join(args.out_dir, START.get(name, 'source_only')))
             train(tag, RUNS[name], work_dir, start, None if name in STAGE1 else seed, log_file,
                   args.threads_per_job)
             checkpoint = last_checkpoint(work_dir)
@@ -237,10 +258,11 @@ def main():
     parser.add_argument('--reference', default='semihand', choices=list(RUNS),
                         help='the run that the others are paired with, seed by seed')
     parser.add_argument('--source', default='source_only',
-                        choices=['source_only', 'source_only_long'],
+                        choices=[n for n in STAGE1 if n.startswith('source_only')],
                         help='the source-only run at the bottom of the gap (stage-2 runs start '
-                        'from source_only either way)')
-    parser.add_argument('--oracle', default='oracle', choices=['oracle', 'oracle_long'],
+                        'from source_only either way, but for those in START)')
+    parser.add_argument('--oracle', default='oracle',
+                        choices=[n for n in STAGE1 if n.startswith('oracle')],
                         help='the oracle at the top of the gap')
     args = parser.parse_args()
     if args.jobs < 1:
