@@ -117,11 +117,15 @@ def test_no_train_compiles_what_is_there(bench, tmp_path, monkeypatch, capsys):
     assert results['semihand']['target_auc'] == pytest.approx((0.50 + 0.54) / 2)
 
 
-def test_a_stage2_run_needs_stage1(bench, tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize('runs, missing', [
+    (['semihand'], 'source_only'),
+    # source_only is there, but this run starts from its own stage 1
+    (['source_only', 'semihand_photometric'], 'source_only_photometric run first')])
+def test_a_stage2_run_needs_its_stage1(bench, tmp_path, monkeypatch, capsys, runs, missing):
     module, _ = bench
-    with pytest.raises(FileNotFoundError, match='source_only'):
+    with pytest.raises(FileNotFoundError, match=missing):
         _main(module, monkeypatch, capsys, '--out-dir', str(tmp_path / 'bench'), '--runs',
-              'semihand')
+              *runs)
 
 
 def test_long_runs_pair_with_their_reference_and_oracle(bench, tmp_path, monkeypatch, capsys):
@@ -161,13 +165,6 @@ def test_photometric_runs_start_from_their_own_stage1(bench, tmp_path, monkeypat
     assert trains['labelled_photometric'] == osp.join(out, 'source_only', 'iter_1.pth')
     # (0.46 - 0.48) / (0.70 - 0.48): below the stronger source-only model
     assert results['semihand_photometric']['gap_closed'] == pytest.approx(-0.02 / 0.22)
-
-
-def test_stage2_without_its_own_stage1_names_it(bench, tmp_path, monkeypatch, capsys):
-    module, _ = bench
-    with pytest.raises(FileNotFoundError, match='source_only_photometric run first'):
-        _main(module, monkeypatch, capsys, '--out-dir', str(tmp_path / 'bench'), '--runs',
-              'source_only', 'semihand_photometric')
 
 
 def test_every_run_config_parses(bench):

@@ -130,7 +130,6 @@ def test_one_config_schedule_is_pretraining_then_fine_tuning():
     assert rates[burn_in] == pytest.approx(0.1 * lr) and rates[burn_in + 50] == pytest.approx(lr)
 
 
-
 def test_missing_stage_one_checkpoint_names_the_config_that_makes_it(tmp_path, monkeypatch):
     """The checkpoint's work dir names its config when configs/ has one, else stage 1's."""
     monkeypatch.chdir(ROOT)  # configs/ is looked up where tools/train.py runs
