@@ -5,9 +5,8 @@
 # target AUC 0.477 at 850 iterations against 0.341, and 0.504 at 1150 iterations, above what
 # SemiHand reaches from the plain baseline (README, "A source-only baseline with photometric
 # augmentation").
-_base_ = ['./pretrain_synth.py']
+_base_ = ['./pretrain_synth.py', './_base_/photometric_augmentation.py']
 
-photometric = [dict(type='PhotometricDistortion'), dict(type='RandomBlurNoise')]
 # after the crop (the perturbation is applied to the network's input), before the target encoding
-train_pipeline = _base_.train_pipeline[:-2] + photometric + _base_.train_pipeline[-2:]
+train_pipeline = _base_.train_pipeline[:-2] + _base_.photometric + _base_.train_pipeline[-2:]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

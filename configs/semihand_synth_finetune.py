@@ -6,7 +6,7 @@
 # one command; this config is what the adaptation benchmark and the ablations share, so that every
 # run starts from one source-only checkpoint.
 # Parts can be switched off for ablations: see configs/ablations/.
-_base_ = ['./pretrain_synth.py']
+_base_ = ['./pretrain_synth.py', './_base_/photometric_augmentation.py']
 # mmdet's semi-supervised pieces (MultiBranch, MultiSourceSampler, MultiBranchDataPreprocessor,
 # CutOut, MeanTeacherHook) are used as they are
 custom_imports = dict(imports=['semihand_mmpose', 'mmdet.datasets', 'mmdet.models', 'mmdet.engine'],
@@ -65,8 +65,7 @@ strong_view = [
     dict(type='FastRandomBBoxTransform', shift_factor=0.1, scale_factor=(0.75, 1.25),
          rotate_factor=45.0, rotate_prob=0.8),
     affine,
-    dict(type='PhotometricDistortion'),
-    dict(type='RandomBlurNoise'),
+    *_base_.photometric,
     dict(type='mmdet.CutOut', n_holes=(1, 2), cutout_ratio=[(0.15, 0.15), (0.25, 0.25)]),
     pack,
 ]

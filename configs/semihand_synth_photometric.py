@@ -8,9 +8,8 @@
 _base_ = ['./semihand_synth_finetune.py']
 
 load_from = 'work_dirs/pretrain_synth_photometric/iter_850.pth'
-photometric = [dict(type='PhotometricDistortion'), dict(type='RandomBlurNoise')]
-# the labelled branch: stage 1's pipeline with the photometric steps after the crop
-sup_pipeline = _base_.sup_pipeline[:-2] + photometric + _base_.sup_pipeline[-2:]
+# the labelled branch: stage 1's pipeline with the student's photometric steps after the crop
+sup_pipeline = _base_.sup_pipeline[:-2] + _base_.photometric + _base_.sup_pipeline[-2:]
 # config lists replace rather than merge: both datasets are given in full
 train_dataloader = dict(dataset=dict(datasets=[dict(_base_.labelled, pipeline=sup_pipeline),
                                                _base_.unlabelled]))

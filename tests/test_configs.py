@@ -45,7 +45,7 @@ def _types(pipeline):
     return [step['type'] for step in pipeline]
 
 
-def test_photometric_configs_add_only_the_photometric_steps_after_the_crop():
+def test_photometric_configs_add_only_the_students_photometric_steps_after_the_crop():
     photometric = ['PhotometricDistortion', 'RandomBlurNoise']
     plain = Config.fromfile(osp.join(ROOT, 'configs', 'pretrain_synth.py'))
     aug = Config.fromfile(osp.join(ROOT, 'configs', 'pretrain_synth_photometric.py'))
@@ -56,6 +56,11 @@ def test_photometric_configs_add_only_the_photometric_steps_after_the_crop():
     assert aug.model == plain.model and aug.train_cfg == plain.train_cfg
 
     stage2 = Config.fromfile(osp.join(ROOT, 'configs', 'semihand_synth_finetune.py'))
+    # the labelled images get the student's own perturbation, parameters included
+    student = stage2.train_dataloader.dataset.datasets[1].pipeline[-1]['unsup_student']
+    at = _types(student).index('HandAffine') + 1
+    assert student[at:at + 2] == aug.train_dataloader.dataset.pipeline[crop:crop + 2]
+
     for name, start in (('semihand_synth_photometric.py', 'pretrain_synth_photometric'),
                         (osp.join('ablations', 'semihand_synth_labelled_photometric.py'),
                          'pretrain_synth')):
