@@ -13,7 +13,8 @@ prediction scaled by the ground-truth reference bone) and its 2D error. The hand
 
 Per bin: the hands, each model's 3D and 2D error, and the share of the total difference between
 the first two models that the bin's hands make (a bin holding a quarter of the hands and half of
-the gap says where the gap is). A table per attribute, a plot and one JSON line::
+the gap says where the gap is; when the total is small, the shares are large and of both signs).
+A table per attribute, a plot and one JSON line::
 
     python tools/test.py configs/pretrain_synth_photometric.py SRC.pth --dump src.pkl
     python tools/test.py configs/oracle_synth.py ORACLE.pth --dump oracle.pkl
@@ -182,8 +183,9 @@ def plot(result: dict, names: Sequence[str], out: str) -> None:
         ax.set_xlabel(f'{attr} ({UNITS[attr]})')
         ax.set_ylabel('3D EPE (mm)')
         ax.grid(axis='y', alpha=0.3)
-    np.atleast_1d(axes)[0].legend(fontsize=8)
-    fig.tight_layout()
+    handles, labels = np.atleast_1d(axes)[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc='upper center', ncol=len(names), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 0.92))
     fig.savefig(out, dpi=120)
     plt.close(fig)
 
@@ -213,6 +215,11 @@ def main(argv=None):
     print(f'{result["hands"]} hands; mean errors: ' + ', '.join(
         f'{n} {m["epe3d_mm"]:.1f} mm / {m["epe2d_px"]:.2f} px'
         for n, m in result['models'].items()))
+    if len(args.names) > 1:
+        first, second = (result['models'][n]['epe3d_mm'] for n in args.names[:2])
+        print(f'{args.names[0]} - {args.names[1]}: {first - second:+.2f} mm (3D, all hands); a '
+              "bin's share is of this difference, so when it is small the shares are large and "
+              'of both signs')
     print_tables(result, args.names)
     if args.out:
         plot(result, args.names, args.out)
