@@ -99,6 +99,14 @@ def test_bad_dumps_are_named(dumps, tmp_path):
         pickle.dump(fewer, f)
     with pytest.raises(ValueError, match='other hands than a .7 against 8'):
         tool.main([dumps[0], str(short), '--group', 'synthetic_target'])
+    with open(dumps[0], 'rb') as f:
+        part = pickle.load(f)
+    part[2]['gt_instances']['keypoints_3d_visible'][0, 5:] = 0  # five joints labelled
+    partly = tmp_path / 'partly.pkl'
+    with open(partly, 'wb') as f:
+        pickle.dump(part, f)
+    with pytest.raises(ValueError, match=r'partly.pkl: sample 2 \(2.png\) has 16 joints without'):
+        tool.main([str(partly), '--group', 'synthetic_target'])
     nopred = tmp_path / 'nopred.pkl'
     with open(nopred, 'wb') as f:
         pickle.dump([dict(id=0, gt_instances=dict(keypoints_3d=np.zeros((1, 21, 3)),

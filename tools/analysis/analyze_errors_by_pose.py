@@ -1,9 +1,10 @@
 # Copyright (c) semihand_mmpose authors. All rights reserved.
 """Where does one model lose against another? Test errors binned by what the hands look like.
 
-Reads the prediction dumps of ``tools/test.py --dump`` (one per model, the same test set) and gives
-every test hand its 3D end-point error under ``Hand3DMetric``'s protocol (root-relative, the
-prediction scaled by the ground-truth reference bone) and its 2D error. The hands are then binned
+Reads the prediction dumps of ``tools/test.py --dump`` (one per model, the same test set, every
+hand labelled in 3D) and gives every test hand its 3D end-point error under ``Hand3DMetric``'s
+RHD/STB protocol (root-relative, the prediction scaled by the ground-truth reference bone) and its
+2D error. The hands are then binned
 (quantiles of the first dump's hands) by attributes of their ground truth:
 
 - ``view``: the angle (deg) between the palm's normal and the direction to the camera; 0 shows the
@@ -78,10 +79,16 @@ def load_dump(path: str, group: Optional[str] = None) -> Dict[tuple, dict]:
         # as Hand3DMetric: the labelled joints count, keypoints_flag 2 is visible
         visible = (_array(gt['keypoints_flag'])[0] >= 2 if 'keypoints_flag' in gt
                    else _array(gt.get('keypoints_visible', [ones]))[0] > 0)
+        valid3d = _array(gt.get('keypoints_3d_visible', [ones]))[0] > 0
+        if not valid3d.all():  # the view and the curl are read off the whole hand
+            raise ValueError(f'{path}: sample {n} ({s.get("img_path")}) has '
+                             f'{int((~valid3d).sum())} joints without a 3D label '
+                             '(gt_instances.keypoints_3d_visible); the attributes need all 21, '
+                             'so test sets labelled in part (Dexter+Object) cannot be analysed')
         hands[(s.get('dataset_name', ''), s.get('id', n))] = dict(
             gt3d=gt3d, pred3d=_array(pred['keypoints_3d'])[0],
             gt2d=_array(gt['keypoints'])[0][:, :2], pred2d=_array(pred['keypoints'])[0][:, :2],
-            valid3d=_array(gt.get('keypoints_3d_visible', [ones]))[0] > 0,
+            valid3d=valid3d,
             valid2d=_array(gt.get('keypoints_visible', [ones]))[0] > 0,
             visible=visible, is_left=s.get('hand_side', 'right') == 'left')
     return hands
