@@ -19,7 +19,7 @@ AUC = {('source_only', 0): 0.30, ('oracle', 0): 0.70, ('semihand', 0): 0.50,
        ('semihand_long', 0): 0.60, ('semihand_long', 1): 0.62, ('no_selection_long', 0): 0.61,
        ('no_selection_long', 1): 0.60, ('source_only_photometric', 0): 0.48,
        ('semihand_photometric', 0): 0.46, ('continued_photometric', 0): 0.47,
-       ('labelled_photometric', 0): 0.47}
+       ('labelled_photometric', 0): 0.47, ('no_pseudo_photometric', 0): 0.49}
 
 
 @pytest.fixture
@@ -150,18 +150,20 @@ def test_long_runs_pair_with_their_reference_and_oracle(bench, tmp_path, monkeyp
 
 
 def test_photometric_runs_start_from_their_own_stage1(bench, tmp_path, monkeypatch, capsys):
-    """semihand_photometric and its control start from source_only_photometric, the gap's
-    bottom there; labelled_photometric, like every other stage-2 run, from source_only."""
+    """semihand_photometric, its control and its ablations start from source_only_photometric,
+    the gap's bottom there; labelled_photometric, like every other stage-2 run, from
+    source_only."""
     module, calls = bench
     out = str(tmp_path / 'bench')
     results = _main(module, monkeypatch, capsys, '--out-dir', out, '--runs', 'source_only',
                     'source_only_photometric', 'oracle', 'semihand_photometric',
-                    'continued_photometric', 'labelled_photometric', '--source',
-                    'source_only_photometric', '--reference', 'semihand_photometric')
+                    'continued_photometric', 'no_pseudo_photometric', 'labelled_photometric',
+                    '--source', 'source_only_photometric', '--reference', 'semihand_photometric')
     trains = {c[1]: c[2] for c in calls if c[0] == 'train'}
     assert trains['source_only_photometric'] is None
     photometric = osp.join(out, 'source_only_photometric', 'iter_1.pth')
-    assert trains['semihand_photometric'] == trains['continued_photometric'] == photometric
+    assert (trains['semihand_photometric'] == trains['continued_photometric']
+            == trains['no_pseudo_photometric'] == photometric)
     assert trains['labelled_photometric'] == osp.join(out, 'source_only', 'iter_1.pth')
     # (0.46 - 0.48) / (0.70 - 0.48): below the stronger source-only model
     assert results['semihand_photometric']['gap_closed'] == pytest.approx(-0.02 / 0.22)

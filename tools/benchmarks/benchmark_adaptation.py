@@ -41,12 +41,14 @@ have the same budget. ``--reference`` names the run that the others are paired w
 
 The ``*_photometric`` runs measure SemiHand against a stronger source-only model, one whose
 labelled images also get the student's photometric perturbation
-(``configs/pretrain_synth_photometric.py``). ``semihand_photometric`` and its control
-``continued_photometric`` start from that model's checkpoint; ``labelled_photometric`` is the
-default stage 2, from the plain one, with only its labelled batches augmented::
+(``configs/pretrain_synth_photometric.py``). ``semihand_photometric``, its control
+``continued_photometric`` and its ablations ``no_pseudo_photometric``,
+``no_consistency_photometric`` and ``no_selection_photometric`` start from that model's
+checkpoint; ``labelled_photometric`` is the default stage 2, from the plain one, with only its
+labelled batches augmented::
 
-    python tools/benchmarks/benchmark_adaptation.py --runs source_only_photometric \
-        oracle_photometric semihand_photometric continued_photometric --seeds 0 1 2 \
+    python tools/benchmarks/benchmark_adaptation.py --runs source_only_photometric oracle \
+        semihand_photometric continued_photometric no_pseudo_photometric --seeds 0 1 2 \
         --reference semihand_photometric --source source_only_photometric --oracle oracle --reuse
 """
 import argparse
@@ -91,14 +93,20 @@ RUNS = {
     'semihand_photometric': 'configs/semihand_synth_photometric.py',
     'continued_photometric': 'configs/ablations/semihand_synth_photometric_no_unlabelled.py',
     'labelled_photometric': 'configs/ablations/semihand_synth_labelled_photometric.py',
+    # SemiHand from the photometric stage 1 without one part: the pseudo-label loss, both
+    # consistency losses, or confidence weighting and selection
+    'no_pseudo_photometric': 'configs/ablations/semihand_synth_photometric_no_pseudo.py',
+    'no_consistency_photometric': 'configs/ablations/semihand_synth_photometric_no_consistency.py',
+    'no_selection_photometric': 'configs/ablations/semihand_synth_photometric_no_selection.py',
 }
 #: runs that only test another run's checkpoint
 TEST_ONLY = {'source_only_adabn': 'source_only'}
 STAGE1 = ('source_only', 'oracle', 'source_only_long', 'oracle_long', 'source_only_photometric',
           'oracle_photometric')
 #: the stage-1 run that a stage-2 run starts from, where it is not ``source_only``
-START = {'semihand_photometric': 'source_only_photometric',
-         'continued_photometric': 'source_only_photometric'}
+START = {name: 'source_only_photometric'
+         for name in ('semihand_photometric', 'continued_photometric', 'no_pseudo_photometric',
+                      'no_consistency_photometric', 'no_selection_photometric')}
 #: runs whose pseudo-labels feed no loss: their rounds are left out of the rounds plot
 CONTROLS = ('continued', 'continued_long', 'continued_long_ema', 'continued_photometric')
 
