@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 from semihand_mmpose.biomech.skeleton import inverse_kinematics, palm_normal
-from semihand_mmpose.evaluation.metrics.hand3d_metric import align, align_gt
+from semihand_mmpose.evaluation.metrics.hand3d_metric import joint_errors
 
 ATTRIBUTES = ('view', 'curl', 'hidden')
 UNITS = dict(view='deg', curl='deg', hidden='fraction')
@@ -97,9 +97,8 @@ def load_dump(path: str, group: Optional[str] = None) -> Dict[tuple, dict]:
 def hand_errors(hand: dict) -> tuple:
     """Mean 3D error (mm, ``Hand3DMetric``'s ``root`` / ``gt_bone`` protocol) and 2D error (px)."""
     valid3d, valid2d = hand['valid3d'], hand['valid2d']
-    pred = align(hand['pred3d'], hand['gt3d'], valid3d, 'root', 'gt_bone')
-    gt = align_gt(hand['gt3d'], valid3d, 'root')
-    return (float(np.linalg.norm(pred - gt, axis=-1)[valid3d].mean()),
+    err3d = joint_errors(hand['pred3d'], hand['gt3d'], valid3d, 'root', 'gt_bone')
+    return (float(err3d[valid3d].mean()),
             float(np.linalg.norm(hand['pred2d'] - hand['gt2d'], axis=-1)[valid2d].mean()))
 
 

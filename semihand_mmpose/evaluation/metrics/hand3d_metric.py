@@ -57,6 +57,16 @@ def align_gt(gt: np.ndarray, valid: np.ndarray, alignment: str) -> np.ndarray:
     return gt
 
 
+def joint_errors(pred: np.ndarray, gt: np.ndarray, valid: np.ndarray, alignment: str,
+                 scale: str) -> np.ndarray:
+    """Each joint's 3D error (mm) of one hand under a protocol (see :func:`align`), shape (K,).
+
+    The errors of joints outside ``valid`` are computed too; the caller leaves them out.
+    """
+    pred = align(pred, gt, valid, alignment, scale)
+    return np.linalg.norm(pred - align_gt(gt, valid, alignment), axis=-1)
+
+
 def pck_auc(errors_per_joint: List[np.ndarray], lo: float, hi: float,
             steps: int) -> Tuple[np.ndarray, np.ndarray, float, float, float]:
     """PCK curve, AUC and end-point errors, averaged over keypoints.
@@ -206,9 +216,8 @@ class Hand3DMetric(BaseMetric):
             subset = np.zeros_like(valid)
             subset[joints] = True
             if (valid & subset).sum() >= self.min_valid_joints:
-                pred = align(r['pred3d'], r['gt3d'], valid & subset, self.alignment, self.scale)
-                gt = align_gt(r['gt3d'], valid & subset, self.alignment)
-                err = np.linalg.norm(pred - gt, axis=-1)
+                err = joint_errors(r['pred3d'], r['gt3d'], valid & subset, self.alignment,
+                                   self.scale)
                 for i, j in enumerate(joints):
                     if valid[j]:
                         errors3d[i].append(err[j])
