@@ -50,6 +50,9 @@ BONES = tuple((PARENTS[j], j) for j in range(1, NUM_JOINTS))
 #: angle ``a`` sets the direction of the bone that starts at ``ANGLE_JOINTS[a]``
 ANGLE_JOINTS = tuple(chain[k] for chain in FINGER_CHAINS for k in (1, 2, 3))
 FINGERTIPS = (4, 8, 12, 16, 20)
+#: the joints that span the palm: the wrist and the four fingers' MCPs (the thumb's first joint
+#: moves with the thumb, so it is left out)
+PALM_JOINTS = (ROOT_INDEX, ) + tuple(chain[1] for chain in FINGER_CHAINS[1:])
 
 
 def palm_normal(joints: Tensor, is_left: Tensor = None) -> Tensor:

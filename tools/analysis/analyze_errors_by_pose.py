@@ -31,7 +31,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 import torch
 
-from semihand_mmpose.biomech.skeleton import inverse_kinematics, palm_normal
+from semihand_mmpose.biomech.skeleton import PALM_JOINTS, inverse_kinematics, palm_normal
 from semihand_mmpose.evaluation.metrics.hand3d_metric import joint_errors
 
 ATTRIBUTES = ('view', 'curl', 'hidden')
@@ -114,7 +114,7 @@ def pose_attributes(gt3d: np.ndarray, visible: np.ndarray,
     joints = torch.as_tensor(gt3d, dtype=torch.float64)
     left = None if is_left is None else torch.as_tensor(is_left, dtype=torch.bool)
     normal = palm_normal(joints, left)
-    palm = joints[:, [0, 5, 9, 13, 17]].mean(1)
+    palm = joints[:, list(PALM_JOINTS)].mean(1)
     to_camera = -palm / palm.norm(dim=-1, keepdim=True).clamp_min(1e-8)
     cos = (normal * to_camera).sum(-1).clamp(-1.0, 1.0)
     flex = inverse_kinematics(joints, left)[3]
