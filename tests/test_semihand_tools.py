@@ -3,9 +3,11 @@
 import glob
 import os.path as osp
 
+import pytest
 import torch
 from mmengine.config import Config
 
+from semihand_mmpose.engine.hooks import PseudoLabelFileError, check_round_shapes
 from semihand_mmpose.models.semi import select_joints
 from test_tools import ROOT, _run
 
@@ -73,6 +75,25 @@ def test_semihand_rounds_resume_and_reject_a_truncated_round(tmp_path, synthetic
                     _one_command(synthetic_root) + ['train_cfg.max_iters=9'], ROOT,
                     expect_fail=True)
     assert 'round_002.pth cannot be read' in proc_log
+
+
+def test_a_round_of_the_wrong_shape_is_refused():
+    n = 4
+    good = dict(ids=torch.arange(n), uv=torch.zeros(n, 21, 2), z_rel=torch.zeros(n, 21),
+                confidence=torch.ones(n, 21), keep=torch.ones(n, dtype=torch.bool),
+                keep_joints=torch.ones(n, 21, dtype=torch.bool), fingerprint='x')
+    check_round_shapes(good, n, 'round_000.pth')
+    old = {k: v for k, v in good.items() if k != 'keep_joints'}  # before joint selection
+    check_round_shapes(old, n, 'round_000.pth')
+    # one keep flag for the whole set would broadcast into every sample's selection
+    with pytest.raises(PseudoLabelFileError,
+                       match=r'round_001.pth: keep has shape \(\), expected \(4,\)'):
+        check_round_shapes(dict(good, keep=torch.tensor(True)), n, 'round_001.pth')
+    with pytest.raises(PseudoLabelFileError, match=r'z_rel has shape \(3, 21\)'):
+        check_round_shapes(dict(good, z_rel=torch.zeros(3, 21)), n, 'round_001.pth')
+    # a round of another set's size
+    with pytest.raises(PseudoLabelFileError, match=r'ids has shape \(4,\), expected \(5,\)'):
+        check_round_shapes(good, n + 1, 'round_001.pth')
 
 
 def test_online_mean_teacher_mode(tmp_path, synthetic_root):

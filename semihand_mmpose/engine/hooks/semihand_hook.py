@@ -27,6 +27,30 @@ class PseudoLabelFileError(RuntimeError):
     """A pseudo-label round file that cannot be used."""
 
 
+def check_round_shapes(data: dict, num_samples: int, path: str) -> None:
+    """Raise :class:`PseudoLabelFileError` unless every array of a saved round has the shape of
+    ``num_samples`` hands of 21 joints.
+
+    A round is read back on ``--resume``; one with, say, a single ``keep`` flag for the whole set
+    would otherwise broadcast silently into every sample's selection.
+
+    Args:
+        data (dict): The round as saved (tensors or arrays; ``keep_joints`` may be absent in a
+            round written before joint selection existed).
+        num_samples (int): Size of the unlabelled set.
+        path (str): The round's file, named in the error.
+    """
+    expected = dict(ids=(num_samples, ), uv=(num_samples, 21, 2), z_rel=(num_samples, 21),
+                    confidence=(num_samples, 21), keep=(num_samples, ),
+                    keep_joints=(num_samples, 21))
+    for key, shape in expected.items():
+        if key in data and tuple(np.shape(data[key])) != shape:
+            raise PseudoLabelFileError(
+                f'pseudo-label round {path}: {key} has shape {tuple(np.shape(data[key]))}, '
+                f'expected {shape} for the {num_samples} unlabelled samples; remove it to '
+                'regenerate the round')
+
+
 @HOOKS.register_module()
 class SemiHandHook(Hook):
     """Run SemiHand's schedule on a :class:`SemiHandEstimator`.
@@ -359,10 +383,7 @@ class SemiHandHook(Hook):
             raise PseudoLabelFileError(
                 f'pseudo-label round {path} was made for another unlabelled dataset (its sample '
                 'ids differ); point --work-dir elsewhere or remove the pseudo_labels folder')
-        n = len(self._get_loader().dataset)
-        if data['uv'].shape != (n, 21, 2) or data['confidence'].shape != (n, 21):
-            raise PseudoLabelFileError(f'pseudo-label round {path} holds {tuple(data["uv"].shape)} '
-                                       f'labels, expected ({n}, 21, 2)')
+        check_round_shapes(data, len(self._get_loader().dataset), path)
         labels = {k: (v.numpy() if torch.is_tensor(v) else v) for k, v in data.items()}
         if 'keep_joints' not in labels:  # written before joint selection existed
             labels.update(self._selection(model, labels['confidence']))
