@@ -179,6 +179,10 @@ def test_every_run_config_parses(bench):
     assert cfgs['semihand_long'].custom_hooks[1].round_interval == 150
     assert cfgs['no_selection_long'].model.semi_train_cfg.selection.mode == 'all'
     assert cfgs['continued_long'].model.semi_train_cfg.pseudo_weight == 0.0
+    # consistency only: the pseudo-label loss off, everything else SemiHand's
+    no_pseudo, semihand = cfgs['no_pseudo'].model, cfgs['semihand'].model
+    assert no_pseudo.semi_train_cfg.pseudo_weight == 0.0
+    assert dict(no_pseudo.semi_train_cfg, pseudo_weight=1.0) == semihand.semi_train_cfg
     assert cfgs['oracle_long'].train_cfg.max_iters == cfgs['oracle'].train_cfg.max_iters + 600
     assert cfgs['oracle_long'].param_scheduler[1].end == 1450
     assert cfgs['oracle_long'].train_dataloader.dataset.domain == 'target'

@@ -75,6 +75,7 @@ RUNS = {
     'no_correction': 'configs/ablations/semihand_synth_no_correction.py',
     'no_selection': 'configs/ablations/semihand_synth_no_selection.py',
     'no_strong_aug': 'configs/ablations/semihand_synth_no_strong_aug.py',
+    'no_pseudo': 'configs/ablations/semihand_synth_no_pseudo.py',
     # twice the stage-2 budget (600 iterations), its control, an ablation, and source-only and the
     # oracle trained for stage 1 plus that budget (compare with --reference semihand_long --source
     # source_only_long --oracle oracle_long)
