@@ -108,7 +108,9 @@ STAGE1 = ('source_only', 'oracle', 'source_only_long', 'oracle_long', 'source_on
 START = {name: 'source_only_photometric'
          for name in ('semihand_photometric', 'continued_photometric', 'no_pseudo_photometric',
                       'no_consistency_photometric', 'no_selection_photometric')}
-#: runs whose pseudo-labels feed no loss: their rounds are left out of the rounds plot
+#: the controls (every unlabelled loss off): their rounds are left out of the rounds plot. The
+#: ``no_pseudo*`` runs' rounds feed no loss either but stay in: they show how the consistency
+#: losses alone move the model's labels of the unlabelled images
 CONTROLS = ('continued', 'continued_long', 'continued_long_ema', 'continued_photometric')
 
 
