@@ -182,7 +182,8 @@ def test_every_run_config_parses(bench):
     # consistency only: the pseudo-label loss off, everything else SemiHand's
     no_pseudo, semihand = cfgs['no_pseudo'].model, cfgs['semihand'].model
     assert no_pseudo.semi_train_cfg.pseudo_weight == 0.0
-    assert dict(no_pseudo.semi_train_cfg, pseudo_weight=1.0) == semihand.semi_train_cfg
+    assert dict(no_pseudo.semi_train_cfg,
+                pseudo_weight=semihand.semi_train_cfg.pseudo_weight) == semihand.semi_train_cfg
     assert cfgs['oracle_long'].train_cfg.max_iters == cfgs['oracle'].train_cfg.max_iters + 600
     assert cfgs['oracle_long'].param_scheduler[1].end == 1450
     assert cfgs['oracle_long'].train_dataloader.dataset.domain == 'target'
