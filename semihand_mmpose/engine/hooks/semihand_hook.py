@@ -17,6 +17,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.utils import ProgressBar
 from mmpose.registry import HOOKS
 
+from semihand_mmpose.biomech.skeleton import NUM_JOINTS
 from semihand_mmpose.models.semi.pseudo_labeller import select_pseudo_labels
 from semihand_mmpose.models.semi.semihand_estimator import TEACHER
 
@@ -29,7 +30,7 @@ class PseudoLabelFileError(RuntimeError):
 
 def check_round_shapes(data: dict, num_samples: int, path: str) -> None:
     """Raise :class:`PseudoLabelFileError` unless every array of a saved round has the shape of
-    ``num_samples`` hands of 21 joints.
+    ``num_samples`` hands of ``NUM_JOINTS`` joints.
 
     A round is read back on ``--resume``; one with, say, a single ``keep`` flag for the whole set
     would otherwise broadcast silently into every sample's selection.
@@ -40,9 +41,10 @@ def check_round_shapes(data: dict, num_samples: int, path: str) -> None:
         num_samples (int): Size of the unlabelled set.
         path (str): The round's file, named in the error.
     """
-    expected = dict(ids=(num_samples, ), uv=(num_samples, 21, 2), z_rel=(num_samples, 21),
-                    confidence=(num_samples, 21), keep=(num_samples, ),
-                    keep_joints=(num_samples, 21))
+    k = NUM_JOINTS
+    expected = dict(ids=(num_samples, ), uv=(num_samples, k, 2), z_rel=(num_samples, k),
+                    confidence=(num_samples, k), keep=(num_samples, ),
+                    keep_joints=(num_samples, k))
     for key, shape in expected.items():
         if key in data and tuple(np.shape(data[key])) != shape:
             raise PseudoLabelFileError(
