@@ -3,8 +3,8 @@
 # whose only augmentation is geometric. On the synthetic domains most of the gap is photometric
 # (colour cast, blur, sensor noise, JPEG), and this covers much of it without a target image:
 # target AUC 0.477 at 850 iterations against 0.341, and 0.504 at 1150 iterations, above what
-# SemiHand reaches from the plain baseline (README, "A source-only baseline with photometric
-# augmentation").
+# SemiHand reaches from the plain baseline (docs/results.md, "A source-only baseline with
+# photometric augmentation").
 _base_ = ['./pretrain_synth.py', './_base_/photometric_augmentation.py']
 
 # after the crop (the perturbation is applied to the network's input), before the target encoding

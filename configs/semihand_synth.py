@@ -4,7 +4,8 @@
 # iterations of 16 labelled + 16 unlabelled target hands, offline pseudo-label rounds, the optimiser
 # restarted at 4e-4). Target-test AUC is printed before adaptation (the burnt-in model) and at the
 # end. Two things are shorter than in the two-stage configs, so that the command fits in 20
-# minutes on the slower of the two 2-core machines it was timed on (see the README's timings):
+# minutes on the slower of the two 2-core machines it was timed on (see the timings in
+# docs/results.md):
 # the burn-in is 750 iterations instead of stage 1's 850, and the rounds come every 150 iterations
 # instead of 100 (two rounds instead of three; the labels hardly improve after the second one).
 # The adaptation benchmark runs the stages at full length.

@@ -53,7 +53,7 @@ model = dict(
 # the original 10.6, and their errors cancel in the fused label (10.4 px, labels' 3D AUC 0.445
 # against 0.433 from the original alone); a 5% shift costs 1.4 px per view, and the former views
 # (+25 deg at scale 0.9, -25 deg at 1.1 with a shift) gave 10.9 px and 0.430. Three seeds, 300
-# iterations: target AUC 0.483 against 0.479 (see the README's table).
+# iterations: target AUC 0.483 against 0.479 (see docs/results.md, "On the first machine").
 teacher_views = dict(
     unsup_teacher=[],
     unsup_teacher_1=[dict(type='FixedBBoxTransform', rotation=15.0)],
@@ -137,7 +137,8 @@ train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=ro
 # domains lost accuracy (an earlier domain pair: target AUC 0.33 -> 0.29); with 2e-4 source-test AUC
 # still dips in the first round (0.76 -> 0.65) and recovers in part (0.68).
 # On the present domains 4e-4 is better than 2e-4: target AUC +0.0087 +- 0.0004 paired over seeds
-# 0-2; 8e-4 is no better again (+0.002 +- 0.005) and noisier (README, "Stage-2 learning rate").
+# 0-2; 8e-4 is no better again (+0.002 +- 0.005) and noisier (docs/results.md, "Stage-2 learning
+# rate").
 # fused: one kernel for all parameters (a ResNet-18 Adam step 70 -> 14 ms on 2 CPU cores)
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=4e-4, fused=True))
 param_scheduler = [

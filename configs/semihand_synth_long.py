@@ -3,7 +3,7 @@
 # end. Everything else is the default stage 2, so it starts from the same source-only checkpoint
 # (configs/pretrain_synth.py) and its ablations are the default's with this budget. Measured with
 # seeds 0-4: target AUC 0.501 ± 0.008 against 0.487 in 300 iterations, 40% of the gap between
-# source-only and oracle trained 1450 iterations each (README, "A longer stage 2").
+# source-only and oracle trained 1450 iterations each (docs/results.md, "A longer stage 2").
 _base_ = ['./semihand_synth_finetune.py']
 
 semi_iters = 600

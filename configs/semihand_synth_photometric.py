@@ -3,7 +3,7 @@
 # the same way. Everything else is the default stage 2 (configs/semihand_synth_finetune.py).
 # Measured over seeds 0-2: target AUC 0.456 +- 0.003, 0.017 +- 0.004 below the same run with every
 # unlabelled loss off and below the 0.477 it starts from: its pseudo-labels (9.7 px off) are
-# hardly better than the model (9.9 px), and training on them pulls it down (README, "A
+# hardly better than the model (9.9 px), and training on them pulls it down (docs/results.md, "A
 # source-only baseline with photometric augmentation").
 _base_ = ['./semihand_synth_finetune.py']
 

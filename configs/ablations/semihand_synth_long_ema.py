@@ -1,7 +1,8 @@
 # Variant of semihand_synth_long.py with an EMA teacher (it was that config until the offline
 # student recipe measured better): 600 iterations, 6 rounds, and mmdet's MeanTeacherHook keeps the
 # teacher an exponential moving average of the student; the teacher labels the offline rounds and is
-# the model that is validated, tested and saved for inference (the README's first-machine table).
+# the model that is validated, tested and saved for inference (the first-machine table of
+# docs/results.md).
 _base_ = ['../semihand_synth_finetune.py']
 
 semi_iters = 600
