@@ -1,0 +1,77 @@
+# Copyright (c) semihand_mmpose authors. All rights reserved.
+"""Reading the prediction dumps of ``tools/test.py --dump`` back, hand by hand, with each hand's
+errors under ``Hand3DMetric``'s protocol: what the analysis tools (errors by pose, predictions
+drawn on images) share."""
+import pickle
+from typing import Dict, Optional
+
+import numpy as np
+import torch
+
+from .metrics.hand3d_metric import joint_errors
+
+
+def _array(value) -> np.ndarray:
+    return np.asarray(value.cpu() if torch.is_tensor(value) else value, np.float64)
+
+
+def load_dump(path: str, group: Optional[str] = None) -> Dict[tuple, dict]:
+    """The hands of a ``tools/test.py --dump`` file, keyed by ``(dataset_name, id)``.
+
+    Args:
+        path (str): The pickle file (a list of data samples as dicts).
+        group (str, optional): Keep only this ``dataset_name``; needed when the dump holds several.
+
+    Returns:
+        dict: Per hand ``gt3d`` (21, 3) mm in the camera frame, ``pred3d``, ``gt2d`` and ``pred2d``
+        (21, 2) px, ``valid3d``, ``valid2d`` (the labelled joints) and ``visible`` (21,) bool,
+        ``is_left`` and ``img_path``.
+    """
+    with open(path, 'rb') as f:
+        samples = pickle.load(f)
+    if not isinstance(samples, list) or not samples:
+        raise ValueError(f'{path}: expected the non-empty list of samples that tools/test.py '
+                         f'--dump writes, got {type(samples).__name__}')
+    names = sorted({s.get('dataset_name', '') for s in samples})
+    if group is None and len(names) > 1:
+        raise ValueError(f'{path} holds the test sets {names}: choose one with --group')
+    if group is not None and group not in names:
+        raise ValueError(f'{path} has no test set {group!r}; it holds {names}')
+    hands = {}
+    for n, s in enumerate(samples):
+        if group is not None and s.get('dataset_name', '') != group:
+            continue
+        gt, pred = s.get('gt_instances', {}), s.get('pred_instances', {})
+        missing = [f'gt_instances.{k}' for k in ('keypoints_3d', 'keypoints') if k not in gt]
+        missing += [f'pred_instances.{k}' for k in ('keypoints_3d', 'keypoints') if k not in pred]
+        if missing:
+            raise KeyError(f'{path}: sample {n} ({s.get("img_path")}) lacks {missing}; dump a '
+                           'Hand3DDataset test with a 3D head')
+        gt3d = _array(gt['keypoints_3d'])[0]
+        ones = np.ones(len(gt3d))
+        # as Hand3DMetric: the labelled joints count, keypoints_flag 2 is visible
+        visible = (_array(gt['keypoints_flag'])[0] >= 2 if 'keypoints_flag' in gt
+                   else _array(gt.get('keypoints_visible', [ones]))[0] > 0)
+        valid3d = _array(gt.get('keypoints_3d_visible', [ones]))[0] > 0
+        # the pose attributes of analyze_errors_by_pose (view, curl) are read off the whole hand
+        if not valid3d.all():
+            raise ValueError(f'{path}: sample {n} ({s.get("img_path")}) has '
+                             f'{int((~valid3d).sum())} joints without a 3D label '
+                             '(gt_instances.keypoints_3d_visible); the analysis tools need all '
+                             '21, so test sets labelled in part (Dexter+Object) cannot be read')
+        hands[(s.get('dataset_name', ''), s.get('id', n))] = dict(
+            gt3d=gt3d, pred3d=_array(pred['keypoints_3d'])[0],
+            gt2d=_array(gt['keypoints'])[0][:, :2], pred2d=_array(pred['keypoints'])[0][:, :2],
+            valid3d=valid3d,
+            valid2d=_array(gt.get('keypoints_visible', [ones]))[0] > 0,
+            visible=visible, is_left=s.get('hand_side', 'right') == 'left',
+            img_path=s.get('img_path'))
+    return hands
+
+
+def hand_errors(hand: dict) -> tuple:
+    """Mean 3D error (mm, ``Hand3DMetric``'s ``root`` / ``gt_bone`` protocol) and 2D error (px)."""
+    valid3d, valid2d = hand['valid3d'], hand['valid2d']
+    err3d = joint_errors(hand['pred3d'], hand['gt3d'], valid3d, 'root', 'gt_bone')
+    return (float(err3d[valid3d].mean()),
+            float(np.linalg.norm(hand['pred2d'] - hand['gt2d'], axis=-1)[valid2d].mean()))

@@ -1,0 +1,77 @@
+# Copyright (c) semihand_mmpose authors. All rights reserved.
+"""Predictions drawn on their images: one column per hand, one row per model, the ground truth in
+every cell, so that two models' skeletons on the same hand can be told apart at a glance."""
+from typing import Dict, List, Sequence
+
+import matplotlib
+import numpy as np
+
+from semihand_mmpose.biomech.skeleton import BONES
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402
+
+# one colour per finger (thumb to little), the wrist's bones in the thumb's
+_FINGER_COLOURS = ('tab:red', 'tab:orange', 'tab:green', 'tab:blue', 'tab:purple')
+
+
+def crop_box(points: np.ndarray, image_shape: Sequence[int], margin: float = 0.35) -> tuple:
+    """A square box (x0, y0, x1, y1) around ``points`` (K, 2), ``margin`` of its side added on
+    every side and clipped to the image, so each cell shows the hand rather than the frame."""
+    lo, hi = points.min(0), points.max(0)
+    centre, side = (lo + hi) / 2, float((hi - lo).max()) * (1 + 2 * margin)
+    side = max(side, 8.0)
+    h, w = image_shape[:2]
+    x0, y0 = np.clip(centre - side / 2, 0, [w, h])
+    x1, y1 = np.clip(centre + side / 2, 0, [w, h])
+    return int(x0), int(y0), int(np.ceil(x1)), int(np.ceil(y1))
+
+
+def _draw_skeleton(ax, uv: np.ndarray, colour_by_finger: bool, **style) -> None:
+    for parent, child in BONES:
+        colour = _FINGER_COLOURS[(child - 1) // 4] if colour_by_finger else style['color']
+        ax.plot(uv[[parent, child], 0], uv[[parent, child], 1], **dict(style, color=colour))
+
+
+def plot_predictions(images: List[np.ndarray], gt2d: np.ndarray, preds: Dict[str, np.ndarray],
+                     captions: Dict[str, List[str]], out: str, titles: Sequence[str] = ()) -> None:
+    """A grid of hands (columns) by models (rows).
+
+    Every cell shows the hand's image, cropped around its ground-truth keypoints, the ground truth
+    as a thin white skeleton and the model's prediction coloured by finger.
+
+    Args:
+        images (list): The hands' images, RGB uint8 (H, W, 3), in image pixels.
+        gt2d (np.ndarray): Ground-truth keypoints (N, 21, 2), image pixels.
+        preds (dict): model name -> predicted keypoints (N, 21, 2), image pixels; one row each.
+        captions (dict): model name -> one caption per hand (its errors, say).
+        out (str): The image file to write.
+        titles (Sequence[str]): One title per hand (column), optional.
+    """
+    n, rows = len(images), len(preds)
+    if n == 0 or rows == 0:
+        raise ValueError('plot_predictions needs at least one hand and one model')
+    if gt2d.shape[0] != n or any(p.shape != gt2d.shape for p in preds.values()):
+        raise ValueError(f'{n} images, ground truth {gt2d.shape} and predictions '
+                         f'{[p.shape for p in preds.values()]} must describe the same hands')
+    fig, axes = plt.subplots(rows, n, figsize=(1.9 * n, 2.05 * rows), squeeze=False)
+    for col in range(n):
+        x0, y0, x1, y1 = crop_box(gt2d[col], images[col].shape)
+        for row, (name, uv) in enumerate(preds.items()):
+            ax = axes[row, col]
+            ax.imshow(images[col])
+            _draw_skeleton(ax, gt2d[col], False, color='white', linewidth=2.4, alpha=0.85)
+            _draw_skeleton(ax, uv[col], True, linewidth=1.3)
+            ax.scatter(uv[col, :, 0], uv[col, :, 1], s=4, c='black', zorder=3)
+            ax.set_xlim(x0, x1)
+            ax.set_ylim(y1, y0)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_xlabel(captions[name][col], fontsize=7, labelpad=2)
+            if col == 0:
+                ax.set_ylabel(name, fontsize=9)
+            if row == 0 and titles:
+                ax.set_title(titles[col], fontsize=7)
+    fig.tight_layout(pad=0.4)
+    fig.savefig(out, dpi=120)
+    plt.close(fig)

@@ -1,0 +1,118 @@
+# Copyright (c) semihand_mmpose authors. All rights reserved.
+"""tools/analysis/plot_predictions.py: which hands it draws, their errors against hand
+computations, and the figure, on dumps in the format of ``tools/test.py --dump``."""
+import pickle
+
+import cv2
+import numpy as np
+import pytest
+
+from semihand_mmpose.datasets.synthetic.hand_sampler import (PALM_TO_CAMERA, PoseDistribution,
+                                                             build_hands, sample_hand_parameters)
+from semihand_mmpose.visualization import plot_predictions
+from semihand_mmpose.visualization.predictions import crop_box
+from tools.analysis import plot_predictions as tool
+
+
+def test_pick_hands():
+    errors = np.array([[10.0, 20.0, 30.0, 40.0, 50.0],
+                       [12.0, 5.0, 29.0, 41.0, 20.0]])
+    # first - second: -2, 15, 1, -1, 30
+    assert tool.pick_hands(errors, 2, 'gain').tolist() == [4, 1]
+    assert tool.pick_hands(errors, 2, 'loss').tolist() == [0, 3]
+    # evenly over the first model's ranking: its best, middle and worst hand
+    assert tool.pick_hands(errors, 3, 'spread').tolist() == [0, 2, 4]
+    drawn = tool.pick_hands(errors, 3, 'random', seed=1)
+    assert len(set(drawn.tolist())) == 3
+    assert drawn.tolist() == tool.pick_hands(errors, 3, 'random', seed=1).tolist()
+    assert tool.pick_hands(errors, 9, 'gain').tolist() == [4, 1, 2, 3, 0]  # all there are
+    with pytest.raises(ValueError, match='first two models'):
+        tool.pick_hands(errors[:1], 2, 'gain')
+    with pytest.raises(ValueError, match='--pick'):
+        tool.pick_hands(errors, 2, 'best')
+
+
+def test_crop_box_holds_the_hand_inside_the_image():
+    points = np.array([[40.0, 20.0], [80.0, 40.0]])
+    x0, y0, x1, y1 = crop_box(points, (64, 128, 3))
+    assert x0 <= 40 and y0 <= 20 and x1 >= 80 and y1 >= 40
+    # the side, 40 px, grown by 0.35 of it on each side: 68 px around the centre (60, 30), then
+    # clipped to the image's 64 rows
+    assert (x0, x1) == (26, 94)
+    assert (y0, y1) == (0, 64)
+
+
+def test_plot_predictions_refuses_hands_that_do_not_match(tmp_path):
+    image = np.zeros((32, 32, 3), np.uint8)
+    gt = np.zeros((1, 21, 2))
+    with pytest.raises(ValueError, match='same hands'):
+        plot_predictions([image], gt, {'A': np.zeros((2, 21, 2))}, {'A': ['']},
+                         str(tmp_path / 'x.png'))
+
+
+@pytest.fixture
+def dumps(tmp_path):
+    """Two models on six right hands, 400 mm from the camera, with images on disk. Model A's 2D
+    error is 5 px on every hand; B's 1 px. A's 3D error is 1 mm on every hand, B's 3, 1, 0.5, 1,
+    2, 1 mm (the little fingertip moved along z by 21 times that: neither the root nor the
+    reference bone moves, so a hand's mean error is the move / 21 exactly)."""
+    rng = np.random.default_rng(0)
+    dist = PoseDistribution(curl=(0.3, 0.3), curl_jitter=0.0)
+    gt = build_hands([sample_hand_parameters(rng, dist) for _ in range(6)]) @ PALM_TO_CAMERA.T
+    gt = gt + np.array([0.0, 0.0, 400.0])
+    gt2d = gt[..., :2] / gt[..., 2:] * 100.0 + 64.0
+    paths = []
+    for name, mm, shift in (('a', [1.0] * 6, (3.0, 4.0)),
+                            ('b', [3.0, 1.0, 0.5, 1.0, 2.0, 1.0], (0.6, 0.8))):
+        samples = []
+        for i in range(6):
+            img_path = tmp_path / f'{i}.bmp'
+            cv2.imwrite(str(img_path), np.full((128, 128, 3), 40 * i, np.uint8))
+            pred = gt[i].copy()
+            pred[20, 2] += 21.0 * mm[i]
+            samples.append(dict(
+                id=i, dataset_name='synthetic_target', img_path=str(img_path),
+                hand_side='right',
+                gt_instances=dict(keypoints_3d=gt[i][None], keypoints=gt2d[i][None],
+                                  keypoints_visible=np.ones((1, 21)),
+                                  keypoints_3d_visible=np.ones((1, 21))),
+                pred_instances=dict(keypoints_3d=pred[None],
+                                    keypoints=(gt2d[i] + np.array(shift))[None])))
+        path = tmp_path / f'{name}.pkl'
+        with open(path, 'wb') as f:
+            pickle.dump(samples, f)
+        paths.append(str(path))
+    return paths
+
+
+def test_draws_the_hands_the_second_model_fixed_with_their_errors(dumps, tmp_path):
+    out = tmp_path / 'predictions.png'
+    result = tool.main(dumps + ['--names', 'A', 'B', '--num', '2', '--out', str(out)])
+    # A - B: -2, 0, +0.5, 0, -1, 0 mm: B gains most on hand 2, then on 1, 3 and 5 (ties, in order)
+    assert [h['id'] for h in result['hands']] == [2, 1]
+    for h in result['hands']:
+        assert h['epe3d_mm']['A'] == pytest.approx(1.0, abs=1e-6)
+        assert h['epe2d_px']['A'] == pytest.approx(5.0)
+        assert h['epe2d_px']['B'] == pytest.approx(1.0)
+    assert result['hands'][0]['epe3d_mm']['B'] == pytest.approx(0.5, abs=1e-6)
+    image = cv2.imread(str(out))
+    assert image is not None and image.shape[0] > 100 and image.shape[1] > 100
+    # what B broke: hands 0 and 4
+    loss = tool.main(dumps + ['--names', 'A', 'B', '--num', '2', '--pick', 'loss', '--out',
+                              str(out)])
+    assert [h['id'] for h in loss['hands']] == [0, 4]
+
+
+def test_a_missing_image_is_named(dumps, tmp_path):
+    (tmp_path / '2.bmp').unlink()
+    with pytest.raises(FileNotFoundError, match='2.bmp'):
+        tool.main(dumps + ['--num', '1', '--out', str(tmp_path / 'x.png')])
+
+
+def test_dumps_of_other_hands_are_refused(dumps, tmp_path):
+    with open(dumps[1], 'rb') as f:
+        samples = pickle.load(f)
+    with open(dumps[1], 'wb') as f:
+        pickle.dump(samples[:5], f)
+    with pytest.raises(ValueError, match='other hands'):
+        tool.main(dumps + ['--out', str(tmp_path / 'x.png')])

@@ -1,0 +1,131 @@
+# Copyright (c) semihand_mmpose authors. All rights reserved.
+"""Draw several models' predictions on the same test hands, one row per model.
+
+Reads the prediction dumps of ``tools/test.py --dump`` (one per model, the same test set), picks
+hands and draws each model's 2D skeleton over the image, the ground truth in white, each cell
+captioned with the hand's 3D error (``Hand3DMetric``'s root / ground-truth-bone protocol) and 2D
+error. Which hands (``--pick``):
+
+- ``gain`` (default): where the second model's 3D error is lowest against the first's: what
+  adaptation fixed;
+- ``loss``: the reverse: what it broke;
+- ``spread``: evenly over the first model's ranking, from its best hand to its worst;
+- ``random``: drawn with ``--seed``.
+
+Example::
+
+    python tools/test.py configs/pretrain_synth.py SRC.pth --dump src.pkl
+    python tools/test.py configs/semihand_synth_finetune.py SEMI.pth --dump semi.pkl
+    python tools/analysis/plot_predictions.py src.pkl semi.pkl --names source-only SemiHand \\
+        --group synthetic_target --num 8 --out predictions.png
+
+It prints the hands drawn and their errors, and one JSON line.
+"""
+import argparse
+import json
+import os.path as osp
+from typing import Dict, List, Sequence
+
+import numpy as np
+
+from semihand_mmpose.evaluation.prediction_dumps import hand_errors, load_dump
+
+PICKS = ('gain', 'loss', 'spread', 'random')
+
+
+def pick_hands(errors: np.ndarray, num: int, how: str, seed: int = 0) -> np.ndarray:
+    """Indices of ``num`` hands to draw.
+
+    Args:
+        errors (np.ndarray): 3D errors (M, N) of M models on N hands.
+        num (int): How many hands (all of them if there are fewer).
+        how (str): One of :data:`PICKS` (see the module's docstring).
+        seed (int): For ``random``.
+
+    Returns:
+        np.ndarray: Hand indices, in the order they are drawn.
+    """
+    if how not in PICKS:
+        raise ValueError(f'--pick must be one of {PICKS}, got {how!r}')
+    total = errors.shape[1]
+    num = min(num, total)
+    if how in ('gain', 'loss'):
+        if errors.shape[0] < 2:
+            raise ValueError(f'--pick {how} compares the first two models; give two dumps or more')
+        gain = errors[0] - errors[1]
+        order = np.argsort(-gain if how == 'gain' else gain, kind='stable')
+        return order[:num]
+    if how == 'spread':
+        order = np.argsort(errors[0], kind='stable')
+        return order[np.round(np.linspace(0, total - 1, num)).astype(int)]
+    return np.sort(np.random.default_rng(seed).choice(total, num, replace=False))
+
+
+def _load_image(path: str) -> np.ndarray:
+    import mmcv
+    if path is None or not osp.isfile(path):
+        raise FileNotFoundError(f'image {path!r} of the dump is not there: run this from the '
+                                'directory tools/test.py ran in, with its data in place')
+    return mmcv.imread(path, channel_order='rgb')
+
+
+def collect(dumps: Sequence[Dict[tuple, dict]], names: Sequence[str]) -> tuple:
+    """The hands' keys (sorted) and the errors (M, N, 2: 3D mm, 2D px) of every model."""
+    keys = sorted(dumps[0], key=str)
+    for name, dump in zip(names[1:], dumps[1:]):
+        if set(dump) != set(keys):
+            raise ValueError(f'{name} was tested on other hands than {names[0]} '
+                             f'({len(dump)} against {len(keys)}); dump the same test set')
+    return keys, np.array([[hand_errors(dump[k]) for k in keys] for dump in dumps])
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('dumps', nargs='+', help='tools/test.py --dump files, one per model')
+    parser.add_argument('--names', nargs='*', help='one name per dump (default: the file names)')
+    parser.add_argument('--group', default=None,
+                        help='the test set (dataset_name) to draw when a dump holds several')
+    parser.add_argument('--num', type=int, default=8, help='hands to draw')
+    parser.add_argument('--pick', default='gain', choices=PICKS)
+    parser.add_argument('--seed', type=int, default=0, help='for --pick random')
+    parser.add_argument('--out', default='predictions.png')
+    args = parser.parse_args(argv)
+    args.names = args.names or [osp.splitext(osp.basename(p))[0] for p in args.dumps]
+    if len(args.names) != len(args.dumps):
+        parser.error(f'{len(args.dumps)} dumps but {len(args.names)} names')
+    if args.num < 1:
+        parser.error(f'--num must be at least 1, got {args.num}')
+    return args
+
+
+def main(argv=None) -> dict:
+    from semihand_mmpose.visualization import plot_predictions
+    args = parse_args(argv)
+    dumps = [load_dump(p, args.group) for p in args.dumps]
+    keys, errors = collect(dumps, args.names)
+    chosen = pick_hands(errors[:, :, 0], args.num, args.pick, args.seed)
+    first = dumps[0]
+    images = [_load_image(first[keys[i]]['img_path']) for i in chosen]
+    gt2d = np.stack([first[keys[i]]['gt2d'] for i in chosen])
+    preds = {n: np.stack([d[keys[i]]['pred2d'] for i in chosen])
+             for n, d in zip(args.names, dumps)}
+    captions: Dict[str, List[str]] = {
+        n: [f'{errors[m, i, 0]:.1f} mm, {errors[m, i, 1]:.1f} px' for i in chosen]
+        for m, n in enumerate(args.names)}
+    titles = [f'hand {keys[i][1]}' for i in chosen]
+    plot_predictions(images, gt2d, preds, captions, args.out, titles)
+    result = dict(pick=args.pick, hands=[
+        dict(id=keys[i][1], img_path=first[keys[i]]['img_path'],
+             epe3d_mm={n: float(errors[m, i, 0]) for m, n in enumerate(args.names)},
+             epe2d_px={n: float(errors[m, i, 1]) for m, n in enumerate(args.names)})
+        for i in chosen], out=args.out)
+    for h in result['hands']:
+        print(f'hand {h["id"]}: ' + ', '.join(
+            f'{n} {h["epe3d_mm"][n]:.1f} mm / {h["epe2d_px"][n]:.1f} px' for n in args.names))
+    print(f'wrote {args.out}')
+    print(json.dumps(result))
+    return result
+
+
+if __name__ == '__main__':
+    main()
