@@ -3,7 +3,7 @@
 errors under ``Hand3DMetric``'s protocol: what the analysis tools (errors by pose, predictions
 drawn on images) share."""
 import pickle
-from typing import Dict, Optional
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -75,3 +75,23 @@ def hand_errors(hand: dict) -> tuple:
     err3d = joint_errors(hand['pred3d'], hand['gt3d'], valid3d, 'root', 'gt_bone')
     return (float(err3d[valid3d].mean()),
             float(np.linalg.norm(hand['pred2d'] - hand['gt2d'], axis=-1)[valid2d].mean()))
+
+
+def model_errors(dumps: Sequence[Dict[tuple, dict]],
+                 names: Sequence[str]) -> Tuple[List[tuple], np.ndarray]:
+    """Every model's errors on the same hands.
+
+    Args:
+        dumps (Sequence[dict]): One :func:`load_dump` result per model.
+        names (Sequence[str]): The models' names, for the error message.
+
+    Returns:
+        tuple: The hands' keys (sorted) and the errors (M, N, 2): 3D mm and 2D px, per
+        :func:`hand_errors`.
+    """
+    keys = sorted(dumps[0], key=str)
+    for name, dump in zip(names[1:], dumps[1:]):
+        if set(dump) != set(keys):
+            raise ValueError(f'{name} was tested on other hands than {names[0]} '
+                             f'({len(dump)} against {len(keys)}); dump the same test set')
+    return keys, np.array([[hand_errors(dump[k]) for k in keys] for dump in dumps])

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from semihand_mmpose.biomech.skeleton import PALM_JOINTS, inverse_kinematics, palm_normal
-from semihand_mmpose.evaluation.prediction_dumps import hand_errors, load_dump
+from semihand_mmpose.evaluation.prediction_dumps import load_dump, model_errors
 
 ATTRIBUTES = ('view', 'curl', 'hidden')
 UNITS = dict(view='deg', curl='deg', hidden='fraction')
@@ -68,12 +68,7 @@ def quantile_bins(values: np.ndarray, num_bins: int) -> List[np.ndarray]:
 
 def analyse(dumps: Sequence[Dict[tuple, dict]], names: Sequence[str], num_bins: int) -> dict:
     """Per attribute, per bin: range, hands, each model's mean errors and share of the gap."""
-    keys = sorted(dumps[0], key=str)
-    for name, dump in zip(names[1:], dumps[1:]):
-        if set(dump) != set(keys):
-            raise ValueError(f'{name} was tested on other hands than {names[0]} '
-                             f'({len(dump)} against {len(keys)}); dump the same test set')
-    errors = np.array([[hand_errors(dump[k]) for k in keys] for dump in dumps])  # (M, N, 2)
+    keys, errors = model_errors(dumps, names)  # errors (M, N, 2)
     first = dumps[0]
     attrs = pose_attributes(np.stack([first[k]['gt3d'] for k in keys]),
                             np.stack([first[k]['visible'] for k in keys]),

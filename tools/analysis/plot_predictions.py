@@ -24,11 +24,11 @@ It prints the hands drawn and their errors, and one JSON line.
 import argparse
 import json
 import os.path as osp
-from typing import Dict, List, Sequence
+from typing import Dict, List
 
 import numpy as np
 
-from semihand_mmpose.evaluation.prediction_dumps import hand_errors, load_dump
+from semihand_mmpose.evaluation.prediction_dumps import load_dump, model_errors
 
 PICKS = ('gain', 'loss', 'spread', 'random')
 
@@ -69,16 +69,6 @@ def _load_image(path: str) -> np.ndarray:
     return mmcv.imread(path, channel_order='rgb')
 
 
-def collect(dumps: Sequence[Dict[tuple, dict]], names: Sequence[str]) -> tuple:
-    """The hands' keys (sorted) and the errors (M, N, 2: 3D mm, 2D px) of every model."""
-    keys = sorted(dumps[0], key=str)
-    for name, dump in zip(names[1:], dumps[1:]):
-        if set(dump) != set(keys):
-            raise ValueError(f'{name} was tested on other hands than {names[0]} '
-                             f'({len(dump)} against {len(keys)}); dump the same test set')
-    return keys, np.array([[hand_errors(dump[k]) for k in keys] for dump in dumps])
-
-
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('dumps', nargs='+', help='tools/test.py --dump files, one per model')
@@ -102,7 +92,7 @@ def main(argv=None) -> dict:
     from semihand_mmpose.visualization import plot_predictions
     args = parse_args(argv)
     dumps = [load_dump(p, args.group) for p in args.dumps]
-    keys, errors = collect(dumps, args.names)
+    keys, errors = model_errors(dumps, args.names)
     chosen = pick_hands(errors[:, :, 0], args.num, args.pick, args.seed)
     first = dumps[0]
     images = [_load_image(first[keys[i]]['img_path']) for i in chosen]
