@@ -38,7 +38,7 @@ def plot_predictions(images: List[np.ndarray], gt2d: np.ndarray, preds: Dict[str
     """A grid of hands (columns) by models (rows).
 
     Every cell shows the hand's image, cropped around its ground-truth keypoints, the ground truth
-    as a thin white skeleton and the model's prediction coloured by finger.
+    as a broad white skeleton, and over it the model's prediction, coloured by finger.
 
     Args:
         images (list): The hands' images, RGB uint8 (H, W, 3), in image pixels.
