@@ -26,9 +26,11 @@ import json
 import os.path as osp
 from typing import Dict, List
 
+import mmcv
 import numpy as np
 
 from semihand_mmpose.evaluation.prediction_dumps import load_dump, model_errors
+from semihand_mmpose.visualization import plot_predictions
 
 PICKS = ('gain', 'loss', 'spread', 'random')
 
@@ -62,7 +64,6 @@ def pick_hands(errors: np.ndarray, num: int, how: str, seed: int = 0) -> np.ndar
 
 
 def _load_image(path: str) -> np.ndarray:
-    import mmcv
     if path is None or not osp.isfile(path):
         raise FileNotFoundError(f'image {path!r} of the dump is not there: run this from the '
                                 'directory tools/test.py ran in, with its data in place')
@@ -89,7 +90,6 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> dict:
-    from semihand_mmpose.visualization import plot_predictions
     args = parse_args(argv)
     dumps = [load_dump(p, args.group) for p in args.dumps]
     keys, errors = model_errors(dumps, args.names)
