@@ -9,6 +9,7 @@ import pytest
 
 from semihand_mmpose.datasets.synthetic.hand_sampler import (PALM_TO_CAMERA, PoseDistribution,
                                                              build_hands, sample_hand_parameters)
+from semihand_mmpose.evaluation.prediction_dumps import load_dump
 from semihand_mmpose.visualization import plot_predictions
 from semihand_mmpose.visualization.predictions import crop_box
 from tools.analysis import plot_predictions as tool
@@ -116,3 +117,53 @@ def test_dumps_of_other_hands_are_refused(dumps, tmp_path):
         pickle.dump(samples[:5], f)
     with pytest.raises(ValueError, match='other hands'):
         tool.main(dumps + ['--out', str(tmp_path / 'x.png')])
+
+
+@pytest.fixture
+def fingertip_dumps(tmp_path):
+    """Dumps of a test set labelled at the fingertips only, as Dexter+Object's: three hands, the
+    last without any label. On the fingertips model A is 2 mm off along z and (3, 4) px off in
+    the image, B 1 mm and (0.6, 0.8) px; on the unlabelled joints both are 100 mm and 50 px off,
+    which must not count."""
+    rng = np.random.default_rng(1)
+    gt = build_hands([sample_hand_parameters(rng, PoseDistribution()) for _ in range(3)])
+    gt = gt @ PALM_TO_CAMERA.T + np.array([0.0, 0.0, 400.0])
+    gt2d = gt[..., :2] / gt[..., 2:] * 100.0 + 64.0
+    tips = np.zeros(21, bool)
+    tips[[4, 8, 12, 16, 20]] = True
+    paths = []
+    for name, mm, shift in (('a', 2.0, (3.0, 4.0)), ('b', 1.0, (0.6, 0.8))):
+        samples = []
+        for i in range(3):
+            img_path = tmp_path / f'do_{i}.bmp'
+            cv2.imwrite(str(img_path), np.full((128, 128, 3), 60, np.uint8))
+            labelled = tips if i < 2 else np.zeros(21, bool)
+            pred3d = gt[i] + np.where(tips[:, None], [0.0, 0.0, mm], [100.0, 0.0, 0.0])
+            pred2d = gt2d[i] + np.where(tips[:, None], shift, [50.0, 0.0])
+            samples.append(dict(
+                id=i, dataset_name='do', img_path=str(img_path), hand_side='right',
+                gt_instances=dict(keypoints_3d=gt[i][None], keypoints=gt2d[i][None],
+                                  keypoints_visible=labelled[None].astype(float),
+                                  keypoints_3d_visible=labelled[None].astype(float)),
+                pred_instances=dict(keypoints_3d=pred3d[None], keypoints=pred2d[None])))
+        path = tmp_path / f'do_{name}.pkl'
+        with open(path, 'wb') as f:
+            pickle.dump(samples, f)
+        paths.append(str(path))
+    return paths
+
+
+def test_hands_labelled_at_the_fingertips_count_their_labelled_joints(fingertip_dumps, tmp_path):
+    out = tmp_path / 'do.png'
+    result = tool.main(fingertip_dumps + ['--names', 'A', 'B', '--alignment', 'none', '--scale',
+                                          'none', '--pick', 'spread', '--out', str(out)])
+    # the hand without labels is left out; the others' errors are the fingertips' alone
+    assert result['left_out'] == 1
+    assert sorted(h['id'] for h in result['hands']) == [0, 1]
+    for h in result['hands']:
+        assert h['epe3d_mm'] == pytest.approx(dict(A=2.0, B=1.0))
+        assert h['epe2d_px'] == pytest.approx(dict(A=5.0, B=1.0))
+    assert cv2.imread(str(out)) is not None
+    # the analysis that reads the pose off the whole hand refuses them
+    with pytest.raises(ValueError, match='16 joints without a 3D label'):
+        load_dump(fingertip_dumps[0])

@@ -2,13 +2,16 @@
 """The real-data configs on tiny converted RHD, STB and Dexter+Object files, via MMPose's CLI."""
 import os
 import os.path as osp
+import re
 import shutil
 
 import cv2
 import numpy as np
+import pytest
 
 from test_converters import _hands, _stb_frames, _write_rhd, _write_stb
 from test_tools import ROOT, _run
+from tools.analysis import plot_predictions
 from tools.dataset_converters import dexter_object_to_hand3d as do
 from tools.dataset_converters import rhd_to_hand3d as rhd
 from tools.dataset_converters import stb_to_hand3d as stb
@@ -29,7 +32,7 @@ def test_semihand_stb_without_data_says_how_to_prepare_it(tmp_path):
     assert 'does not exist' in log and 'python tools/dataset_converters/' in log
 
 
-def test_rhd_pretraining_then_semihand_stb_on_converted_files(tmp_path):
+def test_rhd_pretraining_then_semihand_stb_on_converted_files(tmp_path, monkeypatch):
     data = tmp_path / 'data'
     a, b, c = _hands(3)
     _write_rhd(str(data / 'RHD_published_v2'), [(a, None), (None, b)])
@@ -80,6 +83,17 @@ def test_rhd_pretraining_then_semihand_stb_on_converted_files(tmp_path):
     do.convert(str(data / 'dexter_object'), str(data / 'do'), ['Grasp1'])
     log = _run([TEST, osp.join(ROOT, 'configs', 'semihand_do.py'),
                 osp.join(work_stb, 'iter_1.pth'), '--work-dir', str(tmp_path / 'work_do'),
-                '--cfg-options', 'test_dataloader.num_workers=0',
-                'test_dataloader.persistent_workers=False'], str(tmp_path))
+                '--dump', str(tmp_path / 'do.pkl'), '--cfg-options',
+                'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False'],
+               str(tmp_path))
     assert 'do: 3 hands' in log and 'alignment=none' in log and 'hand3d/AUC' in log
+    # its predictions drawn on its images, the errors over the labelled fingertips
+    monkeypatch.chdir(tmp_path)
+    drawn = plot_predictions.main([str(tmp_path / 'do.pkl'), '--alignment', 'none', '--scale',
+                                   'none', '--pick', 'spread', '--out', str(tmp_path / 'do.png')])
+    assert drawn['left_out'] == 0 and len(drawn['hands']) == 3
+    # every fingertip of the three is labelled, so the hands' mean is the metric's EPE
+    epe = float(re.search(r'do: 3 hands, .*EPE ([0-9.]+) mm', log).group(1))
+    assert np.mean([h['epe3d_mm']['do'] for h in drawn['hands']]) == pytest.approx(epe, abs=6e-3)
+    assert all(np.isfinite(h['epe2d_px']['do']) for h in drawn['hands'])
+    assert cv2.imread(str(tmp_path / 'do.png')) is not None

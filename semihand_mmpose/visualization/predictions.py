@@ -1,7 +1,7 @@
 # Copyright (c) semihand_mmpose authors. All rights reserved.
 """Predictions drawn on their images: one column per hand, one row per model, the ground truth in
 every cell, so that two models' skeletons on the same hand can be told apart at a glance."""
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import matplotlib
 import numpy as np
@@ -27,18 +27,25 @@ def crop_box(points: np.ndarray, image_shape: Sequence[int], margin: float = 0.3
     return int(x0), int(y0), int(np.ceil(x1)), int(np.ceil(y1))
 
 
-def _draw_skeleton(ax, uv: np.ndarray, colour_by_finger: bool, **style) -> None:
+def _draw_skeleton(ax, uv: np.ndarray, colour_by_finger: bool,
+                   valid: Optional[np.ndarray] = None, **style) -> None:
     for parent, child in BONES:
+        if valid is not None and not (valid[parent] and valid[child]):
+            continue
         colour = _FINGER_COLOURS[(child - 1) // 4] if colour_by_finger else style['color']
         ax.plot(uv[[parent, child], 0], uv[[parent, child], 1], **dict(style, color=colour))
 
 
 def plot_predictions(images: List[np.ndarray], gt2d: np.ndarray, preds: Dict[str, np.ndarray],
-                     captions: Dict[str, List[str]], out: str, titles: Sequence[str] = ()) -> None:
+                     captions: Dict[str, List[str]], out: str, titles: Sequence[str] = (),
+                     gt_valid: Optional[np.ndarray] = None) -> None:
     """A grid of hands (columns) by models (rows).
 
     Every cell shows the hand's image, cropped around its ground-truth keypoints, the ground truth
-    as a broad white skeleton, and over it the model's prediction, coloured by finger.
+    as a broad white skeleton, and over it the model's prediction, coloured by finger. A hand
+    labelled in part (Dexter+Object's fingertips) shows its labelled joints as white dots and
+    the bones between two labelled joints; its crop holds the models' predictions too, so the
+    whole predicted hand is seen.
 
     Args:
         images (list): The hands' images, RGB uint8 (H, W, 3), in image pixels.
@@ -47,6 +54,7 @@ def plot_predictions(images: List[np.ndarray], gt2d: np.ndarray, preds: Dict[str
         captions (dict): model name -> one caption per hand (its errors, say).
         out (str): The image file to write.
         titles (Sequence[str]): One title per hand (column), optional.
+        gt_valid (np.ndarray, optional): The labelled joints (N, 21), bool; all of them if None.
     """
     n, rows = len(images), len(preds)
     if n == 0 or rows == 0:
@@ -54,13 +62,25 @@ def plot_predictions(images: List[np.ndarray], gt2d: np.ndarray, preds: Dict[str
     if gt2d.shape[0] != n or any(p.shape != gt2d.shape for p in preds.values()):
         raise ValueError(f'{n} images, ground truth {gt2d.shape} and predictions '
                          f'{[p.shape for p in preds.values()]} must describe the same hands')
+    if gt_valid is None:
+        gt_valid = np.ones(gt2d.shape[:2], bool)
+    if gt_valid.shape != gt2d.shape[:2] or not gt_valid.any(1).all():
+        raise ValueError(f'gt_valid {gt_valid.shape} must flag at least one labelled joint of each '
+                         f'hand in ground truth {gt2d.shape}')
     fig, axes = plt.subplots(rows, n, figsize=(1.9 * n, 2.05 * rows), squeeze=False)
     for col in range(n):
-        x0, y0, x1, y1 = crop_box(gt2d[col], images[col].shape)
+        valid = gt_valid[col]
+        shown = gt2d[col][valid]
+        if not valid.all():
+            shown = np.concatenate([shown] + [uv[col] for uv in preds.values()])
+        x0, y0, x1, y1 = crop_box(shown, images[col].shape)
         for row, (name, uv) in enumerate(preds.items()):
             ax = axes[row, col]
             ax.imshow(images[col])
-            _draw_skeleton(ax, gt2d[col], False, color='white', linewidth=2.4, alpha=0.85)
+            _draw_skeleton(ax, gt2d[col], False, valid, color='white', linewidth=2.4, alpha=0.85)
+            if not valid.all():
+                ax.scatter(gt2d[col, valid, 0], gt2d[col, valid, 1], s=22, c='white',
+                           edgecolors='black', linewidths=0.5, zorder=3)
             _draw_skeleton(ax, uv[col], True, linewidth=1.3)
             ax.scatter(uv[col, :, 0], uv[col, :, 1], s=4, c='black', zorder=3)
             ax.set_xlim(x0, x1)

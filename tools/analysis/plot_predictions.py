@@ -3,8 +3,11 @@
 
 Reads the prediction dumps of ``tools/test.py --dump`` (one per model, the same test set), picks
 hands and draws each model's 2D skeleton over the image, the ground truth in white, each cell
-captioned with the hand's 3D error (``Hand3DMetric``'s root / ground-truth-bone protocol) and 2D
-error. Which hands (``--pick``):
+captioned with the hand's 3D error and 2D error over its labelled joints. The 3D error follows
+``Hand3DMetric``'s protocol: root-relative, the prediction scaled by the ground-truth reference bone
+(RHD, STB, the synthetic domains) by default; ``--alignment none --scale none`` for Dexter+Object,
+as ``configs/semihand_do.py`` evaluates it, whose hands are labelled at the fingertips only (drawn
+as white dots). Which hands (``--pick``):
 
 - ``gain`` (default): where the second model's 3D error is lowest against the first's: what
   adaptation fixed;
@@ -80,6 +83,12 @@ def parse_args(argv=None):
     parser.add_argument('--pick', default='gain', choices=PICKS)
     parser.add_argument('--seed', type=int, default=0, help='for --pick random')
     parser.add_argument('--out', default='predictions.png')
+    parser.add_argument('--alignment', default='root', choices=('root', 'centroid_scale', 'none'),
+                        help="the 3D error's alignment, as Hand3DMetric's")
+    parser.add_argument('--scale', default='gt_bone', choices=('gt_bone', 'none'),
+                        help="the 3D error's scale, as Hand3DMetric's")
+    parser.add_argument('--min-valid-joints', type=int, default=1,
+                        help='hands with fewer 3D-labelled joints are left out, as Hand3DMetric')
     args = parser.parse_args(argv)
     args.names = args.names or [osp.splitext(osp.basename(p))[0] for p in args.dumps]
     if len(args.names) != len(args.dumps):
@@ -91,20 +100,29 @@ def parse_args(argv=None):
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    dumps = [load_dump(p, args.group) for p in args.dumps]
-    keys, errors = model_errors(dumps, args.names)
+    dumps = [load_dump(p, args.group, complete=False) for p in args.dumps]
+    keys, errors = model_errors(dumps, args.names, args.alignment, args.scale,
+                                args.min_valid_joints)
+    if not keys:
+        raise ValueError(f'none of the {len(dumps[0])} hands of {args.dumps[0]} has '
+                         f'{args.min_valid_joints} or more labelled joints (--min-valid-joints)')
+    if len(keys) < len(dumps[0]):
+        print(f'{len(dumps[0]) - len(keys)} of {len(dumps[0])} hands left out: fewer than '
+              f'{args.min_valid_joints} joints labelled in 3D, or none in 2D')
     chosen = pick_hands(errors[:, :, 0], args.num, args.pick, args.seed)
     first = dumps[0]
     images = [_load_image(first[keys[i]]['img_path']) for i in chosen]
     gt2d = np.stack([first[keys[i]]['gt2d'] for i in chosen])
+    gt_valid = np.stack([first[keys[i]]['valid2d'] for i in chosen])
     preds = {n: np.stack([d[keys[i]]['pred2d'] for i in chosen])
              for n, d in zip(args.names, dumps)}
     captions: Dict[str, List[str]] = {
         n: [f'{errors[m, i, 0]:.1f} mm, {errors[m, i, 1]:.1f} px' for i in chosen]
         for m, n in enumerate(args.names)}
     titles = [f'hand {keys[i][1]}' for i in chosen]
-    plot_predictions(images, gt2d, preds, captions, args.out, titles)
-    result = dict(pick=args.pick, hands=[
+    plot_predictions(images, gt2d, preds, captions, args.out, titles, gt_valid)
+    result = dict(pick=args.pick, alignment=args.alignment, scale=args.scale,
+                  left_out=len(dumps[0]) - len(keys), hands=[
         dict(id=keys[i][1], img_path=first[keys[i]]['img_path'],
              epe3d_mm={n: float(errors[m, i, 0]) for m, n in enumerate(args.names)},
              epe2d_px={n: float(errors[m, i, 1]) for m, n in enumerate(args.names)})
