@@ -6,6 +6,7 @@ import pickle
 import numpy as np
 import pytest
 
+from dump_samples import dump_sample, write_dump
 from semihand_mmpose.datasets.synthetic.hand_sampler import (PALM_TO_CAMERA, PoseDistribution,
                                                              build_hands, sample_hand_parameters)
 from tools.analysis import analyze_errors_by_pose as tool
@@ -25,12 +26,7 @@ def _sample(i, gt3d, pred3d, shift2d, hidden, name='synthetic_target'):
     gt2d = gt3d[:, :2] / gt3d[:, 2:] * 100.0 + 64.0
     flag = np.full(21, 2.0)
     flag[:hidden] = 1.0
-    return dict(
-        id=i, dataset_name=name, img_path=f'{i}.png', hand_side='right',
-        gt_instances=dict(keypoints_3d=gt3d[None], keypoints=gt2d[None],
-                          keypoints_flag=flag[None], keypoints_visible=np.ones((1, 21)),
-                          keypoints_3d_visible=np.ones((1, 21))),
-        pred_instances=dict(keypoints_3d=pred3d[None], keypoints=(gt2d + shift2d)[None]))
+    return dump_sample(i, gt3d, gt2d, pred3d, gt2d + shift2d, f'{i}.png', name, flag)
 
 
 @pytest.fixture
@@ -52,10 +48,7 @@ def dumps(tmp_path):
     for name, pred, shift in (('a', pred_a, (3.0, 4.0)), ('b', pred_b, (0.6, 0.8))):
         samples = [_sample(i, gt[i], pred[i], np.array(shift), hidden=i) for i in range(8)]
         samples.append(_sample(99, gt[0], pred[0], np.array(shift), 0, name='synthetic_source'))
-        path = tmp_path / f'{name}.pkl'
-        with open(path, 'wb') as f:
-            pickle.dump(samples, f)
-        paths.append(str(path))
+        paths.append(write_dump(tmp_path / f'{name}.pkl', samples))
     return paths
 
 

@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
+from dump_samples import dump_sample, write_dump
 from semihand_mmpose.datasets.synthetic.hand_sampler import (PALM_TO_CAMERA, PoseDistribution,
                                                              build_hands, sample_hand_parameters)
 from semihand_mmpose.evaluation.prediction_dumps import load_dump
@@ -71,18 +72,9 @@ def dumps(tmp_path):
             cv2.imwrite(str(img_path), np.full((128, 128, 3), 40 * i, np.uint8))
             pred = gt[i].copy()
             pred[20, 2] += 21.0 * mm[i]
-            samples.append(dict(
-                id=i, dataset_name='synthetic_target', img_path=str(img_path),
-                hand_side='right',
-                gt_instances=dict(keypoints_3d=gt[i][None], keypoints=gt2d[i][None],
-                                  keypoints_visible=np.ones((1, 21)),
-                                  keypoints_3d_visible=np.ones((1, 21))),
-                pred_instances=dict(keypoints_3d=pred[None],
-                                    keypoints=(gt2d[i] + np.array(shift))[None])))
-        path = tmp_path / f'{name}.pkl'
-        with open(path, 'wb') as f:
-            pickle.dump(samples, f)
-        paths.append(str(path))
+            samples.append(dump_sample(i, gt[i], gt2d[i], pred, gt2d[i] + np.array(shift),
+                                       str(img_path)))
+        paths.append(write_dump(tmp_path / f'{name}.pkl', samples))
     return paths
 
 
@@ -140,16 +132,9 @@ def fingertip_dumps(tmp_path):
             labelled = tips if i < 2 else np.zeros(21, bool)
             pred3d = gt[i] + np.where(tips[:, None], [0.0, 0.0, mm], [100.0, 0.0, 0.0])
             pred2d = gt2d[i] + np.where(tips[:, None], shift, [50.0, 0.0])
-            samples.append(dict(
-                id=i, dataset_name='do', img_path=str(img_path), hand_side='right',
-                gt_instances=dict(keypoints_3d=gt[i][None], keypoints=gt2d[i][None],
-                                  keypoints_visible=labelled[None].astype(float),
-                                  keypoints_3d_visible=labelled[None].astype(float)),
-                pred_instances=dict(keypoints_3d=pred3d[None], keypoints=pred2d[None])))
-        path = tmp_path / f'do_{name}.pkl'
-        with open(path, 'wb') as f:
-            pickle.dump(samples, f)
-        paths.append(str(path))
+            samples.append(dump_sample(i, gt[i], gt2d[i], pred3d, pred2d, str(img_path), 'do',
+                                       labelled=labelled))
+        paths.append(write_dump(tmp_path / f'do_{name}.pkl', samples))
     return paths
 
 
