@@ -171,7 +171,8 @@ def test_photometric_runs_start_from_their_own_stage1(bench, tmp_path, monkeypat
 
 def test_every_run_config_parses(bench):
     """Each run's config (moved or derived ones included) resolves its ``_base_`` chain, and the
-    long runs train 600 stage-2 iterations against an oracle trained 850 + 600."""
+    long runs train 600 stage-2 iterations against an oracle trained 850 + 600, the default 300
+    against one trained 850 + 300."""
     from mmengine.config import Config
     module, _ = bench
     cfgs = {name: Config.fromfile(osp.join(ROOT, path)) for name, path in module.RUNS.items()}
@@ -189,4 +190,17 @@ def test_every_run_config_parses(bench):
     assert cfgs['oracle_long'].train_dataloader.dataset.domain == 'target'
     assert cfgs['source_only_long'].train_cfg.max_iters == 1450
     assert cfgs['source_only_long'].train_dataloader.dataset.domain == 'source'
+    # the weight-0.25 pair: SemiHand's or the no-selection ablation's settings but for the weight
+    for name, base in (('pseudo_weight_025', 'semihand'),
+                       ('pseudo_weight_025_no_selection', 'no_selection')):
+        assert cfgs[name].model.semi_train_cfg.pseudo_weight == 0.25
+        assert dict(cfgs[name].model.semi_train_cfg, pseudo_weight=1.0) == \
+            cfgs[base].model.semi_train_cfg
+    # the default stage 2's budget: 850 + 300, the decay stretched to the end, on each domain
+    budget = cfgs['source_only'].train_cfg.max_iters + cfgs['semihand'].train_cfg.max_iters
+    for name, domain in (('source_only_same_budget', 'source'), ('oracle_same_budget', 'target')):
+        assert cfgs[name].train_cfg.max_iters == budget == 1150
+        assert (cfgs[name].param_scheduler[1].end == cfgs[name].param_scheduler[1].T_max + 100
+                == 1150)
+        assert cfgs[name].train_dataloader.dataset.domain == domain
     assert cfgs['semihand_long_ema'].custom_hooks[-1].type == 'mmdet.MeanTeacherHook'

@@ -17,6 +17,14 @@ the fraction of the source-to-oracle gap that each SemiHand variant closes, with
     python tools/benchmarks/benchmark_adaptation.py --out-dir work_dirs/adaptation
     python tools/benchmarks/benchmark_adaptation.py --runs source_only oracle semihand --reuse
 
+Source-only and the oracle stop at 850 iterations, SemiHand at 850 + 300. For a gap measured with
+the same budget, ``source_only_same_budget`` and ``oracle_same_budget`` train stage 1's recipe for
+1150 iterations; name them the ends of the gap (stage-2 runs still start from ``source_only``)::
+
+    python tools/benchmarks/benchmark_adaptation.py --runs source_only source_only_same_budget \
+        oracle_same_budget semihand no_selection --seeds 0 1 2 --reuse \
+        --source source_only_same_budget --oracle oracle_same_budget
+
 With ``--reuse`` a run whose work dir already holds a last checkpoint is not retrained, and one
 already tested is not tested again; a run or seed that is missing is trained. ``--no-train`` only
 compiles what is there: it tests a checkpoint not yet tested and leaves out, with a message, every
@@ -76,6 +84,15 @@ RUNS = {
     'no_selection': 'configs/ablations/semihand_synth_no_selection.py',
     'no_strong_aug': 'configs/ablations/semihand_synth_no_strong_aug.py',
     'no_pseudo': 'configs/ablations/semihand_synth_no_pseudo.py',
+    # the pseudo-label loss at weight 0.25 (default 1.0), with and without confidence selection
+    'pseudo_weight_025': 'configs/ablations/semihand_synth_pseudo_weight_025.py',
+    'pseudo_weight_025_no_selection':
+        'configs/ablations/semihand_synth_pseudo_weight_025_no_selection.py',
+    # source-only and the oracle trained for stage 1 plus the default stage 2 (850 + 300
+    # iterations): the same budget as every run above (--source source_only_same_budget
+    # --oracle oracle_same_budget)
+    'source_only_same_budget': 'configs/pretrain_synth_same_budget.py',
+    'oracle_same_budget': 'configs/oracle_synth_same_budget.py',
     # twice the stage-2 budget (600 iterations), its control, an ablation, and source-only and the
     # oracle trained for stage 1 plus that budget (compare with --reference semihand_long --source
     # source_only_long --oracle oracle_long)
@@ -102,8 +119,8 @@ RUNS = {
 }
 #: runs that only test another run's checkpoint
 TEST_ONLY = {'source_only_adabn': 'source_only'}
-STAGE1 = ('source_only', 'oracle', 'source_only_long', 'oracle_long', 'source_only_photometric',
-          'oracle_photometric')
+STAGE1 = ('source_only', 'oracle', 'source_only_same_budget', 'oracle_same_budget',
+          'source_only_long', 'oracle_long', 'source_only_photometric', 'oracle_photometric')
 #: the stage-1 run that a stage-2 run starts from, where it is not ``source_only``
 START = {name: 'source_only_photometric'
          for name in ('semihand_photometric', 'continued_photometric', 'no_pseudo_photometric',
