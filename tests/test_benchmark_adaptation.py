@@ -31,18 +31,19 @@ def bench(monkeypatch):
     calls, lock = [], threading.Lock()
 
     def fake_train(name, config, work_dir, load_from=None, seed=None, log_file=None,
-                   threads=None):
+                   threads=None, cfg_options=()):
         with lock:
-            calls.append(('train', name, load_from, seed, log_file))
+            calls.append(('train', name, load_from, seed, log_file) + tuple(cfg_options))
         os.makedirs(work_dir, exist_ok=True)
         with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
             f.write(osp.join(work_dir, 'iter_1.pth'))
 
-    def fake_test(name, config, checkpoint, work_dir, log_file=None, threads=None):
+    def fake_test(name, config, checkpoint, work_dir, log_file=None, threads=None,
+                  cfg_options=()):
         run = osp.basename(work_dir).split('-seed')
         key = (run[0], int(run[1]) if len(run) > 1 else 0)
         with lock:
-            calls.append(('test', name, checkpoint))
+            calls.append(('test', name, checkpoint) + tuple(cfg_options))
         curve = dict(auc=AUC[key], epe=100 * (1 - AUC[key]))
         with open(osp.join(work_dir, 'test.pck.json'), 'w') as f:
             json.dump(dict(synthetic_target=curve), f)
@@ -87,6 +88,29 @@ def test_seeds_and_jobs_average_and_close_the_gap(bench, tmp_path, monkeypatch, 
     assert 'vs_semihand' not in results['semihand']
     assert 'gap_closed' not in results['oracle']
     assert 'target_auc_std' not in results['source_only']
+
+
+def test_cfg_options_change_stage_2_only_and_stage_1_comes_from_its_dir(bench, tmp_path,
+                                                                         monkeypatch, capsys):
+    """A table at another setting: the options reach every stage-2 run's training and test and
+    no stage-1 run's, and stage 1 is reused from ``--stage1-dir``, not trained again."""
+    module, calls = bench
+    first = str(tmp_path / 'bench')
+    _main(module, monkeypatch, capsys, '--out-dir', first, '--runs', 'source_only', 'oracle')
+    calls.clear()
+    other = str(tmp_path / 'other')
+    results = _main(module, monkeypatch, capsys, '--out-dir', other, '--stage1-dir', first,
+                    '--runs', 'source_only', 'oracle', 'semihand', '--reuse', '--cfg-options',
+                    'model.semi_train_cfg.pseudo_weight=0.25', 'train_cfg.max_iters=2')
+    start = osp.join(first, 'source_only', 'iter_1.pth')
+    assert calls == [('train', 'semihand', start, 0, None,
+                      'model.semi_train_cfg.pseudo_weight=0.25', 'train_cfg.max_iters=2'),
+                     ('test', 'semihand', osp.join(other, 'semihand', 'iter_1.pth'),
+                      'model.semi_train_cfg.pseudo_weight=0.25', 'train_cfg.max_iters=2')]
+    assert not osp.exists(osp.join(other, 'source_only'))
+    assert results['semihand']['gap_closed'] == pytest.approx(0.5)  # (0.50 - 0.30) / 0.40
+    with pytest.raises(SystemExit):
+        _main(module, monkeypatch, capsys, '--out-dir', other, '--cfg-options', 'pseudo_weight')
 
 
 def test_reuse_neither_retrains_nor_retests(bench, tmp_path, monkeypatch, capsys):

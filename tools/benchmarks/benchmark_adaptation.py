@@ -47,6 +47,14 @@ have the same budget. ``--reference`` names the run that the others are paired w
         oracle_long semihand_long continued_long no_selection_long --seeds 0 1 2 \
         --reference semihand_long --source source_only_long --oracle oracle_long --reuse
 
+``--cfg-options`` changes every stage-2 run (training and test) as ``tools/train.py``'s flag of
+that name does, so a whole table can be measured at another setting; give it its own
+``--out-dir`` and take stage 1 from the first one with ``--stage1-dir``::
+
+    python tools/benchmarks/benchmark_adaptation.py --out-dir work_dirs/adapt_pw025 \
+        --stage1-dir work_dirs/adaptation --runs semihand no_pert no_xmodal no_correction \
+        no_selection --seeds 0 1 2 --cfg-options model.semi_train_cfg.pseudo_weight=0.25
+
 The ``*_photometric`` runs measure SemiHand against a stronger source-only model, one whose
 labelled images also get the student's photometric perturbation
 (``configs/pretrain_synth_photometric.py``). ``semihand_photometric``, its control
@@ -67,7 +75,7 @@ import statistics
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from typing import Optional
+from typing import Optional, Sequence
 
 from semihand_mmpose.visualization import plot_pck_curves, plot_rounds
 
@@ -156,9 +164,11 @@ def last_checkpoint(work_dir: str, required: bool = True):
         return f.read().strip()
 
 
-def run_dir(out_dir: str, name: str, seed: int) -> str:
-    """The work dir of run ``name`` trained with ``seed`` (seed 0 keeps the plain name)."""
-    return osp.join(out_dir, name if seed == 0 else f'{name}-seed{seed}')
+def run_dir(args, name: str, seed: int) -> str:
+    """The work dir of run ``name`` trained with ``seed`` (seed 0 keeps the plain name): under
+    ``--stage1-dir`` for stage-1 runs, ``--out-dir`` for the others."""
+    root = args.stage1_dir if name in STAGE1 else args.out_dir
+    return osp.join(root, name if seed == 0 else f'{name}-seed{seed}')
 
 
 def call(name: str, cmd: list, log_file: Optional[str], threads: Optional[int]) -> None:
@@ -180,34 +190,37 @@ def call(name: str, cmd: list, log_file: Optional[str], threads: Optional[int]) 
 
 def train(name: str, config: str, work_dir: str, load_from: Optional[str] = None,
           seed: Optional[int] = None, log_file: Optional[str] = None,
-          threads: Optional[int] = None) -> None:
+          threads: Optional[int] = None, cfg_options: Sequence[str] = ()) -> None:
     cmd = [sys.executable, 'tools/train.py', config, '--work-dir', work_dir]
     options = [f'load_from={load_from}'] if load_from is not None else []
     options += [f'randomness.seed={seed}'] if seed is not None else []
+    options += list(cfg_options)
     if options:
         cmd += ['--cfg-options'] + options
     call(name, cmd, log_file, threads)
 
 
 def test(name: str, config: str, checkpoint: str, work_dir: str, log_file: Optional[str] = None,
-         threads: Optional[int] = None) -> None:
+         threads: Optional[int] = None, cfg_options: Sequence[str] = ()) -> None:
     cmd = [sys.executable, 'tools/test.py', config, checkpoint, '--work-dir',
            osp.join(work_dir, 'test'), '--cfg-options',
-           f'test_evaluator.outfile_prefix={osp.join(work_dir, "test")}']
+           f'test_evaluator.outfile_prefix={osp.join(work_dir, "test")}', *cfg_options]
     call(name, cmd, log_file, threads)
 
 
 def run_one(name: str, seed: int, args) -> Optional[dict]:
     """Train (unless reused) and test one run with one seed; its test metrics (``None`` with
     ``--no-train`` where the run has no checkpoint)."""
-    work_dir = run_dir(args.out_dir, name, seed)
+    work_dir = run_dir(args, name, seed)
+    # --cfg-options change the stage-2 runs (and their tests) only: stage 1 is what they share
+    options = () if name in STAGE1 else args.cfg_options
     metrics = test_metrics(work_dir) if args.reuse else None
     if metrics is not None:
         return metrics
     log_file = osp.join(work_dir, 'benchmark.log') if args.jobs > 1 else None
     tag = name if seed == 0 else f'{name}-seed{seed}'
     if name in TEST_ONLY:
-        checkpoint = last_checkpoint(osp.join(args.out_dir, TEST_ONLY[name]))
+        checkpoint = last_checkpoint(run_dir(args, TEST_ONLY[name], 0))
     else:
         checkpoint = last_checkpoint(work_dir, required=False) if args.reuse else None
         if checkpoint is None:
@@ -215,11 +228,11 @@ def run_one(name: str, seed: int, args) -> Optional[dict]:
                 print(f'{name} seed {seed}: no checkpoint in {work_dir}, left out (--no-train)')
                 return None
             start = None if name in STAGE1 else last_checkpoint(
-                osp.join(args.out_dir, START.get(name, 'source_only')))
+                run_dir(args, START.get(name, 'source_only'), 0))
             train(tag, RUNS[name], work_dir, start, None if name in STAGE1 else seed, log_file,
-                  args.threads_per_job)
+                  args.threads_per_job, options)
             checkpoint = last_checkpoint(work_dir)
-    test(tag, RUNS[name], checkpoint, work_dir, log_file, args.threads_per_job)
+    test(tag, RUNS[name], checkpoint, work_dir, log_file, args.threads_per_job, options)
     return test_metrics(work_dir)
 
 
@@ -292,7 +305,18 @@ def main():
     parser.add_argument('--oracle', default='oracle',
                         choices=[n for n in STAGE1 if n.startswith('oracle')],
                         help='the oracle at the top of the gap')
+    parser.add_argument('--stage1-dir', default=None,
+                        help='where the stage-1 runs (source-only, oracles) are, or are trained '
+                        '(default: --out-dir); with --cfg-options, the stage 1 of another out-dir')
+    parser.add_argument('--cfg-options', nargs='+', default=[], metavar='KEY=VALUE',
+                        help="options for every stage-2 run's training and test, as "
+                        'tools/train.py takes them (e.g. model.semi_train_cfg.pseudo_weight=0.25): '
+                        'the whole table at another setting; give it its own --out-dir')
     args = parser.parse_args()
+    args.stage1_dir = args.stage1_dir or args.out_dir
+    malformed = [o for o in args.cfg_options if '=' not in o]
+    if malformed:
+        parser.error(f'--cfg-options takes KEY=VALUE pairs, got {malformed}')
     if args.jobs < 1:
         parser.error(f'--jobs must be at least 1, got {args.jobs}')
     args.reuse = args.reuse or args.no_train
@@ -309,7 +333,7 @@ def main():
         per_seed = {seed: m for (n, seed), m in metrics.items() if n == name and m is not None}
         if not per_seed:
             continue
-        results[name] = dict(work_dir=run_dir(args.out_dir, name, min(per_seed)),
+        results[name] = dict(work_dir=run_dir(args, name, min(per_seed)),
                              **summarise(per_seed))
     src = results.get(args.source, {}).get('target_auc')
     orc = results.get(args.oracle, {}).get('target_auc')
