@@ -55,6 +55,9 @@ that name does, so a whole table can be measured at another setting; give it its
         --stage1-dir work_dirs/adaptation --runs semihand no_pert no_xmodal no_correction \
         no_selection --seeds 0 1 2 --cfg-options model.semi_train_cfg.pseudo_weight=0.25
 
+An option overrides what a run's own config sets, so leave out the runs that set it on purpose
+(above, ``no_pseudo`` and ``continued``, whose pseudo-label weight is 0).
+
 The ``*_photometric`` runs measure SemiHand against a stronger source-only model, one whose
 labelled images also get the student's photometric perturbation
 (``configs/pretrain_synth_photometric.py``). ``semihand_photometric``, its control
