@@ -149,6 +149,9 @@ def test_hands_labelled_at_the_fingertips_count_their_labelled_joints(fingertip_
         assert h['epe3d_mm'] == pytest.approx(dict(A=2.0, B=1.0))
         assert h['epe2d_px'] == pytest.approx(dict(A=5.0, B=1.0))
     assert cv2.imread(str(out)) is not None
+    # a hand must have a labelled joint to be scored
+    with pytest.raises(SystemExit):
+        tool.main(fingertip_dumps + ['--min-valid-joints', '0'])
     # the analysis that reads the pose off the whole hand refuses them
     with pytest.raises(ValueError, match='16 joints without a 3D label'):
         load_dump(fingertip_dumps[0])

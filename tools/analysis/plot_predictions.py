@@ -95,6 +95,8 @@ def parse_args(argv=None):
         parser.error(f'{len(args.dumps)} dumps but {len(args.names)} names')
     if args.num < 1:
         parser.error(f'--num must be at least 1, got {args.num}')
+    if args.min_valid_joints < 1:
+        parser.error(f'--min-valid-joints must be at least 1, got {args.min_valid_joints}')
     return args
 
 
@@ -103,14 +105,16 @@ def main(argv=None) -> dict:
     dumps = [load_dump(p, args.group, complete=False) for p in args.dumps]
     keys, errors = model_errors(dumps, args.names, args.alignment, args.scale,
                                 args.min_valid_joints)
+    first = dumps[0]
+    left_out = len(first) - len(keys)
     if not keys:
-        raise ValueError(f'none of the {len(dumps[0])} hands of {args.dumps[0]} has '
-                         f'{args.min_valid_joints} or more labelled joints (--min-valid-joints)')
-    if len(keys) < len(dumps[0]):
-        print(f'{len(dumps[0]) - len(keys)} of {len(dumps[0])} hands left out: fewer than '
+        raise ValueError(f'none of the {len(first)} hands of {args.dumps[0]} has '
+                         f'{args.min_valid_joints} or more joints labelled in 3D and one in 2D '
+                         '(--min-valid-joints)')
+    if left_out:
+        print(f'{left_out} of {len(first)} hands left out: fewer than '
               f'{args.min_valid_joints} joints labelled in 3D, or none in 2D')
     chosen = pick_hands(errors[:, :, 0], args.num, args.pick, args.seed)
-    first = dumps[0]
     images = [_load_image(first[keys[i]]['img_path']) for i in chosen]
     gt2d = np.stack([first[keys[i]]['gt2d'] for i in chosen])
     gt_valid = np.stack([first[keys[i]]['valid2d'] for i in chosen])
@@ -122,7 +126,7 @@ def main(argv=None) -> dict:
     titles = [f'hand {keys[i][1]}' for i in chosen]
     plot_predictions(images, gt2d, preds, captions, args.out, titles, gt_valid)
     result = dict(pick=args.pick, alignment=args.alignment, scale=args.scale,
-                  left_out=len(dumps[0]) - len(keys), hands=[
+                  left_out=left_out, hands=[
         dict(id=keys[i][1], img_path=first[keys[i]]['img_path'],
              epe3d_mm={n: float(errors[m, i, 0]) for m, n in enumerate(args.names)},
              epe2d_px={n: float(errors[m, i, 1]) for m, n in enumerate(args.names)})
