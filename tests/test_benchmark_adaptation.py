@@ -19,7 +19,8 @@ AUC = {('source_only', 0): 0.30, ('oracle', 0): 0.70, ('semihand', 0): 0.50,
        ('semihand_long', 0): 0.60, ('semihand_long', 1): 0.62, ('no_selection_long', 0): 0.61,
        ('no_selection_long', 1): 0.60, ('source_only_photometric', 0): 0.48,
        ('semihand_photometric', 0): 0.46, ('continued_photometric', 0): 0.47,
-       ('labelled_photometric', 0): 0.47, ('no_pseudo_photometric', 0): 0.49}
+       ('labelled_photometric', 0): 0.47, ('no_pseudo_photometric', 0): 0.49,
+       ('no_pseudo', 0): 0.51}
 
 
 @pytest.fixture
@@ -111,6 +112,42 @@ def test_cfg_options_change_stage_2_only_and_stage_1_comes_from_its_dir(bench, t
     assert results['semihand']['gap_closed'] == pytest.approx(0.5)  # (0.50 - 0.30) / 0.40
     with pytest.raises(SystemExit):
         _main(module, monkeypatch, capsys, '--out-dir', other, '--cfg-options', 'pseudo_weight')
+
+
+def test_cfg_options_that_erase_a_runs_own_setting_are_refused(bench, tmp_path, monkeypatch,
+                                                               capsys):
+    """An option on a key that a run sets on purpose (``no_pseudo``'s weight 0, the long run's
+    600 iterations) would make it another run: refused before anything trains, naming the run,
+    the key and both values; a run already tested and reused is not touched, so it may stay."""
+    module, calls = bench
+    first = str(tmp_path / 'bench')
+    _main(module, monkeypatch, capsys, '--out-dir', first, '--runs', 'source_only')
+    calls.clear()
+    for runs, option, words in (
+            (['semihand', 'no_pseudo'], 'model.semi_train_cfg.pseudo_weight=0.25',
+             ['model.semi_train_cfg.pseudo_weight is 0.0 in no_pseudo',
+              'semihand_synth_no_pseudo.py', '1.0 in semihand']),
+            (['semihand_long'], 'train_cfg.max_iters=50',
+             ['train_cfg.max_iters is 600 in semihand_long', '300 in semihand']),
+            (['semihand_long'], 'custom_hooks.1.round_interval=20',
+             ['custom_hooks.1.round_interval is 150 in semihand_long'])):
+        with pytest.raises(SystemExit):
+            _main(module, monkeypatch, capsys, '--out-dir', str(tmp_path / 'other'),
+                  '--stage1-dir', first, '--runs', *runs, '--cfg-options', option)
+        err = capsys.readouterr().err
+        assert all(word in err for word in words), err
+    assert calls == []
+    # the ablations that share the key's value with semihand pass (and so does a key no config
+    # sets); no_pseudo, already tested in this out-dir, is reused untouched
+    other = str(tmp_path / 'other')
+    module.run_one('no_pseudo', 0, type('Args', (), dict(
+        out_dir=other, stage1_dir=first, cfg_options=[], reuse=False, no_train=False, jobs=1,
+        threads_per_job=None))())
+    calls.clear()
+    _main(module, monkeypatch, capsys, '--out-dir', other, '--stage1-dir', first, '--runs',
+          'no_pert', 'no_pseudo', '--reuse', '--cfg-options',
+          'model.semi_train_cfg.pseudo_weight=0.25', 'model.unset_here=1')
+    assert [c[:2] for c in calls] == [('train', 'no_pert'), ('test', 'no_pert')]
 
 
 def test_reuse_neither_retrains_nor_retests(bench, tmp_path, monkeypatch, capsys):

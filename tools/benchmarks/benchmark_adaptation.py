@@ -55,8 +55,10 @@ that name does, so a whole table can be measured at another setting; give it its
         --stage1-dir work_dirs/adaptation --runs semihand no_pert no_xmodal no_correction \
         no_selection --seeds 0 1 2 --cfg-options model.semi_train_cfg.pseudo_weight=0.25
 
-An option overrides what a run's own config sets, so leave out the runs that set it on purpose
-(above, ``no_pseudo`` and ``continued``, whose pseudo-label weight is 0).
+An option would override what a run's own config sets on purpose (``no_pseudo``'s and
+``continued``'s pseudo-label weight of 0, the ``*_long`` runs' schedule), so the benchmark
+refuses one that changes a key where a run to be trained or tested differs from ``semihand``'s
+config; leave that run out, or give it a work dir already tested (``--reuse`` does not touch it).
 
 The ``*_photometric`` runs measure SemiHand against a stronger source-only model, one whose
 labelled images also get the student's photometric perturbation
@@ -136,6 +138,8 @@ STAGE1 = ('source_only', 'oracle', 'source_only_same_budget', 'oracle_same_budge
 START = {name: 'source_only_photometric'
          for name in ('semihand_photometric', 'continued_photometric', 'no_pseudo_photometric',
                       'no_consistency_photometric', 'no_selection_photometric')}
+#: what ``config_value`` returns for a key that a config does not set
+MISSING = '<not set>'
 #: the controls (every unlabelled loss off): their rounds are left out of the rounds plot. The
 #: ``no_pseudo*`` runs' rounds feed no loss either but stay in: they show how the consistency
 #: losses alone move the model's labels of the unlabelled images
@@ -209,6 +213,44 @@ def test(name: str, config: str, checkpoint: str, work_dir: str, log_file: Optio
            osp.join(work_dir, 'test'), '--cfg-options',
            f'test_evaluator.outfile_prefix={osp.join(work_dir, "test")}', *cfg_options]
     call(name, cmd, log_file, threads)
+
+
+def config_value(cfg, key: str):
+    """The value at the dotted ``key`` of ``cfg`` as ``--cfg-options`` addresses it (a number
+    indexes a list), or ``MISSING``."""
+    value = cfg.to_dict() if hasattr(cfg, 'to_dict') else cfg  # an mmengine Config is no dict
+    for part in key.split('.'):
+        if isinstance(value, (list, tuple)) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        elif isinstance(value, dict) and part in value:
+            value = value[part]
+        else:
+            return MISSING
+    return value
+
+
+def overridden_settings(names: Sequence[str], cfg_options: Sequence[str]) -> list:
+    """``(run, key, its value, semihand's value)`` for each option that would override a setting
+    of a run's config that ``semihand``'s config does not share: such an option erases the very
+    difference that the run measures (``no_pseudo``'s pseudo-label weight of 0, say)."""
+    from mmengine.config import Config
+    keys = [option.split('=', 1)[0] for option in cfg_options]
+    if not keys:
+        return []
+    load = {}
+
+    def cfg(name):
+        if RUNS[name] not in load:
+            load[RUNS[name]] = Config.fromfile(osp.join(ROOT, RUNS[name]))
+        return load[RUNS[name]]
+
+    found = []
+    for name in dict.fromkeys(names):
+        for key in keys:
+            own, default = config_value(cfg(name), key), config_value(cfg('semihand'), key)
+            if own != default:
+                found.append((name, key, own, default))
+    return found
 
 
 def run_one(name: str, seed: int, args) -> Optional[dict]:
@@ -329,6 +371,14 @@ def main():
     stage2 = [(name, seed) for name in args.runs if name not in STAGE1 and name not in TEST_ONLY
               for seed in args.seeds]
     test_only = [(name, 0) for name in args.runs if name in TEST_ONLY]
+    pending = [name for name, seed in stage2 + test_only
+               if not (args.reuse and test_metrics(run_dir(args, name, seed)) is not None)]
+    clashes = overridden_settings(pending, args.cfg_options)
+    if clashes:
+        parser.error('--cfg-options would override what a run sets on purpose: ' + '; '.join(
+            f'{key} is {own!r} in {name} ({RUNS[name]}), {default!r} in semihand'
+            for name, key, own, default in clashes) + '. Leave such a run out of --runs, or '
+            'give it a work dir already tested (--reuse does not train or test it again)')
     metrics = run_all(stage1, args)
     metrics.update(run_all(stage2 + test_only, args))
     results = {}
