@@ -1,13 +1,16 @@
 # Copyright (c) semihand_mmpose authors. All rights reserved.
 """SemiHand through MMPose's CLI: burn-in, offline rounds, resume, and a broken round file."""
 import glob
+import os
 import os.path as osp
 
+import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
 
-from semihand_mmpose.engine.hooks import PseudoLabelFileError, check_round_shapes
+from semihand_mmpose.engine import (PseudoLabelFileError, check_round_shapes, dataset_fingerprint,
+                                    load_round, read_round_log, save_round, write_round_log)
 from semihand_mmpose.models.semi import select_joints
 from test_tools import ROOT, _run
 
@@ -94,6 +97,43 @@ def test_a_round_of_the_wrong_shape_is_refused():
     # a round of another set's size
     with pytest.raises(PseudoLabelFileError, match=r'ids has shape \(4,\), expected \(5,\)'):
         check_round_shapes(good, n + 1, 'round_001.pth')
+
+
+def test_a_round_goes_to_disk_and_back_whole_or_not_at_all(tmp_path):
+    """save_round / load_round: exact arrays back, nothing half-written left, and a round of
+    another set, without a field, or cut short refused with the file's name."""
+    n, rng = 3, np.random.default_rng(0)
+    fingerprint = dataset_fingerprint([7, 3, 9])
+    labels = dict(ids=np.array([7, 3, 9]), uv=rng.random((n, 21, 2)), z_rel=rng.random((n, 21)),
+                  confidence=rng.random((n, 21)), keep=np.array([True, False, True]),
+                  keep_joints=rng.random((n, 21)) > 0.5, iter=np.array(4),
+                  fingerprint=np.array(fingerprint))
+    path = str(tmp_path / 'pseudo_labels' / 'round_000.pth')
+    save_round(path, labels)
+    assert sorted(os.listdir(tmp_path / 'pseudo_labels')) == ['round_000.pth']
+    back = load_round(path, fingerprint, n)
+    assert back['fingerprint'] == fingerprint
+    for key in ('ids', 'uv', 'z_rel', 'confidence', 'keep', 'keep_joints', 'iter'):
+        np.testing.assert_array_equal(back[key], labels[key])
+    # the same images in another order are another set
+    assert dataset_fingerprint([3, 7, 9]) != fingerprint
+    with pytest.raises(PseudoLabelFileError, match='round_000.pth was made for another'):
+        load_round(path, dataset_fingerprint([3, 7, 9]), n)
+    with pytest.raises(PseudoLabelFileError, match=r'ids has shape \(3,\), expected \(4,\)'):
+        load_round(path, fingerprint, n + 1)
+    save_round(path, {k: v for k, v in labels.items() if k != 'confidence'})
+    with pytest.raises(PseudoLabelFileError, match=r"round_000.pth lacks \['confidence'\]"):
+        load_round(path, fingerprint, n)
+    with open(path, 'r+b') as f:
+        f.truncate(50)
+    with pytest.raises(PseudoLabelFileError, match='round_000.pth cannot be read'):
+        load_round(path, fingerprint, n)
+    # the rounds' statistics: a row missing for a round written last is filled in, extra ones cut
+    log = str(tmp_path / 'pseudo_labels' / 'rounds.json')
+    write_round_log(log, [dict(round=0, kept=0.7)])
+    assert read_round_log(log, 2) == [dict(round=0, kept=0.7), dict(round=1)]
+    assert read_round_log(log, 0) == []
+    assert read_round_log(str(tmp_path / 'none.json'), 1) == [dict(round=0)]
 
 
 def test_online_mean_teacher_mode(tmp_path, synthetic_root):

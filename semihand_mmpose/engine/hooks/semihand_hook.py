@@ -1,9 +1,6 @@
 # Copyright (c) semihand_mmpose authors. All rights reserved.
 """Schedule SemiHand: burn-in, pseudo-label rounds, and what each round is worth."""
 import glob
-import hashlib
-import json
-import os
 import os.path as osp
 from typing import Dict, Optional
 
@@ -17,40 +14,13 @@ from mmengine.model import is_model_wrapper
 from mmengine.utils import ProgressBar
 from mmpose.registry import HOOKS
 
-from semihand_mmpose.biomech.skeleton import NUM_JOINTS
+from semihand_mmpose.engine.pseudo_label_rounds import (dataset_fingerprint, load_round,
+                                                        read_round_log, save_round,
+                                                        write_round_log)
 from semihand_mmpose.models.semi.pseudo_labeller import select_pseudo_labels
 from semihand_mmpose.models.semi.semihand_estimator import TEACHER
 
 DATA_BATCH = Optional[dict]
-
-
-class PseudoLabelFileError(RuntimeError):
-    """A pseudo-label round file that cannot be used."""
-
-
-def check_round_shapes(data: dict, num_samples: int, path: str) -> None:
-    """Raise :class:`PseudoLabelFileError` unless every array of a saved round has the shape of
-    ``num_samples`` hands of ``NUM_JOINTS`` joints.
-
-    A round is read back on ``--resume``; one with, say, a single ``keep`` flag for the whole set
-    would otherwise broadcast silently into every sample's selection.
-
-    Args:
-        data (dict): The round as saved (tensors or arrays; ``keep_joints`` may be absent in a
-            round written before joint selection existed).
-        num_samples (int): Size of the unlabelled set.
-        path (str): The round's file, named in the error.
-    """
-    k = NUM_JOINTS
-    expected = dict(ids=(num_samples, ), uv=(num_samples, k, 2), z_rel=(num_samples, k),
-                    confidence=(num_samples, k), keep=(num_samples, ),
-                    keep_joints=(num_samples, k))
-    for key, shape in expected.items():
-        if key in data and tuple(np.shape(data[key])) != shape:
-            raise PseudoLabelFileError(
-                f'pseudo-label round {path}: {key} has shape {tuple(np.shape(data[key]))}, '
-                f'expected {shape} for the {num_samples} unlabelled samples; remove it to '
-                'regenerate the round')
 
 
 @HOOKS.register_module()
@@ -218,8 +188,7 @@ class SemiHandHook(Hook):
 
     def _fingerprint(self) -> str:
         dataset = self._get_loader().dataset
-        ids = [dataset.get_data_info(i)['id'] for i in range(len(dataset))]
-        return hashlib.sha1(np.asarray(ids, np.int64).tobytes()).hexdigest()
+        return dataset_fingerprint([dataset.get_data_info(i)['id'] for i in range(len(dataset))])
 
     def _get_loader(self):
         if self._loader is None:
@@ -340,17 +309,9 @@ class SemiHandHook(Hook):
         labels['fingerprint'] = np.array(self._fingerprint())
         index = len(self.history)
         if is_main_process():
-            self._save(osp.join(self._round_dir(runner), f'round_{index:03d}.pth'), labels)
+            save_round(osp.join(self._round_dir(runner), f'round_{index:03d}.pth'), labels)
         self._install(model, labels)
         self._log_round(runner, index, labels)
-
-    @staticmethod
-    def _save(path: str, labels: dict) -> None:
-        os.makedirs(osp.dirname(path), exist_ok=True)
-        tmp = path + '.tmp'
-        torch.save({k: torch.as_tensor(v) if k != 'fingerprint' else str(v)
-                    for k, v in labels.items()}, tmp)
-        os.replace(tmp, path)
 
     @staticmethod
     def _selection(model, confidence: np.ndarray) -> Dict[str, np.ndarray]:
@@ -372,30 +333,12 @@ class SemiHandHook(Hook):
         if not files:
             return False
         path = files[-1]
-        try:
-            data = torch.load(path, map_location='cpu', weights_only=False)
-        except Exception as e:  # a truncated or foreign file
-            raise PseudoLabelFileError(f'pseudo-label round {path} cannot be read ({e}); remove it '
-                                       'to regenerate the round') from e
-        required = ('ids', 'uv', 'z_rel', 'confidence', 'keep', 'fingerprint')
-        missing = [k for k in required if k not in data]
-        if missing:
-            raise PseudoLabelFileError(f'pseudo-label round {path} lacks {missing}')
-        if data['fingerprint'] != self._fingerprint():
-            raise PseudoLabelFileError(
-                f'pseudo-label round {path} was made for another unlabelled dataset (its sample '
-                'ids differ); point --work-dir elsewhere or remove the pseudo_labels folder')
-        check_round_shapes(data, len(self._get_loader().dataset), path)
-        labels = {k: (v.numpy() if torch.is_tensor(v) else v) for k, v in data.items()}
+        labels = load_round(path, self._fingerprint(), len(self._get_loader().dataset))
         if 'keep_joints' not in labels:  # written before joint selection existed
             labels.update(self._selection(model, labels['confidence']))
         self._install(model, labels)
-        rounds_file = osp.join(self._round_dir(runner), 'rounds.json')
-        rows = []
-        if osp.isfile(rounds_file):
-            with open(rounds_file) as f:
-                rows = json.load(f)[:len(files)]
-        self.history = rows + [dict(round=i) for i in range(len(rows), len(files))]
+        self.history = read_round_log(osp.join(self._round_dir(runner), 'rounds.json'),
+                                      len(files))
         self.previous = {int(i): uv for i, uv in zip(labels['ids'], labels['uv'])}
         runner.logger.info(f'SemiHand: resumed with pseudo-labels of {path}')
         return True
@@ -420,12 +363,7 @@ class SemiHandHook(Hook):
         self.previous = current
         self.history.append(stats)
         if is_main_process():  # the convergence curve, for tools/analysis/plot_rounds.py
-            path = osp.join(self._round_dir(runner), 'rounds.json')
-            rows = self.history
-            os.makedirs(osp.dirname(path), exist_ok=True)
-            with open(path + '.tmp', 'w') as f:
-                json.dump(rows, f, indent=1)
-            os.replace(path + '.tmp', path)
+            write_round_log(osp.join(self._round_dir(runner), 'rounds.json'), self.history)
         runner.message_hub.update_info(f'semihand/round_{index}', stats)
         runner.logger.info(f'SemiHand round {index}: ' + ', '.join(
             f'{k}: {v:.4f}' for k, v in stats.items() if k != 'round'))
