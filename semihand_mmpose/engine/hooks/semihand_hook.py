@@ -1,19 +1,20 @@
 # Copyright (c) semihand_mmpose authors. All rights reserved.
 """Schedule SemiHand: burn-in, pseudo-label rounds, and what each round is worth."""
 import glob
+import itertools
 import os.path as osp
 from typing import Dict, Optional
 
 import numpy as np
 import torch
 from torch import nn
-from mmengine.dist import (all_reduce, broadcast_object_list, collect_results, get_dist_info,
-                           is_main_process)
+from mmengine.dist import broadcast_object_list, collect_results, get_dist_info, is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.utils import ProgressBar
 from mmpose.registry import HOOKS
 
+from semihand_mmpose.engine.batch_norm_adaptation import adapt_batch_norm, restore_batch_norm
 from semihand_mmpose.engine.pseudo_label_rounds import (dataset_fingerprint, load_round,
                                                         read_round_log, save_round,
                                                         write_round_log)
@@ -233,45 +234,25 @@ class SemiHandHook(Hook):
                     uv=np.stack([r[1] for r in rows]), z_rel=np.stack([r[2] for r in rows]),
                     confidence=np.stack([r[3] for r in rows]))
 
-    @torch.no_grad()
     def adapt_batch_norm(self, model, network: Optional[nn.Module] = None) -> list:
-        """Re-estimate the batch-norm statistics of ``network`` (default: the student) on the
-        unlabelled images' original views (a cumulative average over ``adapt_bn_batches``
-        batches).
+        """AdaBN for ``network`` (default: the student): its batch-norm statistics re-estimated on
+        the first ``adapt_bn_batches`` batches of the unlabelled images' original views (see
+        :func:`~semihand_mmpose.engine.batch_norm_adaptation.adapt_batch_norm`).
 
         Returns:
-            list: ``(module, buffers)`` as they were before, for :meth:`restore_batch_norm`.
+            list: The statistics as they were, for :meth:`restore_batch_norm`.
         """
-        network = model.student if network is None else network
-        norms = [m for m in network.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-        saved = [(m, {k: v.clone() for k, v in m.named_buffers(recurse=False)}) for m in norms]
-        momenta = [m.momentum for m in norms]
-        for m in norms:
-            m.reset_running_stats()
-            m.momentum = None
-        was_training = network.training
-        network.train()
-        for i, data in enumerate(self._get_loader()):
-            if i >= self.adapt_bn_batches:
-                break
-            # only the original view runs, so only it is normalised
-            data = model.data_preprocessor({k: {TEACHER: v[TEACHER]} for k, v in data.items()},
-                                           True)
-            model._forward_25d(network, data['inputs'][TEACHER])
-        network.train(was_training)
-        _, world = get_dist_info()
-        for m, momentum in zip(norms, momenta):
-            m.momentum = momentum
-            if world > 1:
-                all_reduce(m.running_mean, op='mean')
-                all_reduce(m.running_var, op='mean')
-        return saved
 
-    @staticmethod
-    def restore_batch_norm(saved: list) -> None:
-        for module, buffers in saved:
-            for name, value in buffers.items():
-                getattr(module, name).copy_(value)
+        def original_views():
+            for data in itertools.islice(self._get_loader(), self.adapt_bn_batches):
+                # only the original view runs, so only it is normalised
+                yield model.data_preprocessor(
+                    {k: {TEACHER: v[TEACHER]} for k, v in data.items()}, True)['inputs'][TEACHER]
+
+        return adapt_batch_norm(model.student if network is None else network, original_views(),
+                                model._forward_25d)
+
+    restore_batch_norm = staticmethod(restore_batch_norm)
 
     # ------------------------------------------------------- evaluation (AdaBN)
     def _adapt_for_eval(self, runner) -> None:
