@@ -280,6 +280,9 @@ class SemiHandHook(Hook):
         self._restore_after_eval(runner)
 
     def run_round(self, runner, model, step: int) -> None:
+        """One offline round after ``step`` iterations: label the unlabelled set (with target
+        statistics where ``adapt_bn_batches`` > 0), select, write the round file, hand the labels
+        to the model and log the round's statistics."""
         network = model.teacher if self.label_with == 'teacher' else model.student
         saved = self.adapt_batch_norm(model, network) if self.adapt_bn_batches > 0 else None
         labels = self.label_dataset(runner, model, network)

@@ -102,6 +102,8 @@ class SemiHandEstimator(BaseModel):
         return self.teacher if self.predict_on == 'teacher' else self.student
 
     def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
+        """``'loss'``: :meth:`loss` of the multi-branch batch; ``'predict'`` and ``'tensor'``:
+        those of :attr:`predictor`."""
         model = self.predictor
         if mode == 'loss':
             return self.loss(inputs, data_samples)
@@ -167,6 +169,8 @@ class SemiHandEstimator(BaseModel):
     # ---------------------------------------------------------------------- losses
     def loss(self, multi_batch_inputs: Dict[str, Tensor],
              multi_batch_data_samples: Dict[str, SampleList]) -> dict:
+        """The supervised loss of the labelled branch (``sup_*``) and, once the hook has switched
+        them on, the unlabelled losses (:meth:`unsup_loss`)."""
         inputs, samples = multi_batch_inputs, multi_batch_data_samples
         losses = {}
         if SUP in inputs:
@@ -177,6 +181,43 @@ class SemiHandEstimator(BaseModel):
         return losses
 
     def unsup_loss(self, inputs: Dict[str, Tensor], samples: Dict[str, SampleList]) -> dict:
+        """The losses of the student's strong view of each unlabelled image, each one left out
+        when its weight in ``semi_train_cfg`` is 0: the pseudo-label loss (weighted by confidence
+        and selection), perturbation consistency with the weak view, cross-modal consistency with
+        the mask head, and the biomechanical interval penalty.
+
+        Args:
+            inputs (dict): Branch name to image batch (``unsup_student``, ``unsup_teacher`` and
+                the perturbed teacher views).
+            samples (dict): Branch name to the batch's data samples, each carrying its view's
+                ``crop_matrix``.
+
+        Returns:
+            dict: ``loss_pseudo_coord``, ``loss_pseudo_depth``, ``loss_pert``, ``loss_xmodal``,
+            ``loss_biomech``: those whose weight is not 0.
+        """
+        cfg = self.semi_train_cfg
+        uv, z, _, feats = self._forward_25d(self.student, inputs[STUDENT])
+        to_student = self._matrices(samples[STUDENT]).to(uv.device)
+        losses = {}
+        if cfg['pseudo_weight'] > 0:
+            losses.update(self._pseudo_label_loss(inputs, samples, uv, z, to_student))
+        if cfg['pert_weight'] > 0:
+            losses['loss_pert'] = self._perturbation_loss(inputs, samples, uv, z, to_student)
+        if cfg['xmodal_weight'] > 0 and self.student.with_mask_head:
+            losses['loss_xmodal'] = self._cross_modal_loss(uv, feats)
+        if cfg['biomech_weight'] > 0:
+            K = torch.as_tensor(np.stack([np.asarray(s.metainfo['input_K'])
+                                          for s in samples[STUDENT]])).to(uv)
+            joints = lift_25d_to_3d(uv, z, K, torch.ones_like(z[:, 0]))
+            losses['loss_biomech'] = cfg['biomech_weight'] * self.penalty.interval_penalty(
+                joints).mean()
+        return losses
+
+    def _pseudo_label_loss(self, inputs: Dict[str, Tensor], samples: Dict[str, SampleList],
+                           uv: Tensor, z: Tensor, to_student: Tensor) -> dict:
+        """L1 to the pseudo-labels carried into the strong view, each joint weighted by its
+        confidence (or 1) where selected, 0 elsewhere, averaged over the weights."""
         cfg = self.semi_train_cfg
         if cfg['mode'] == 'online':
             pseudo = self.predict_pseudo_labels(inputs, samples)
@@ -188,44 +229,40 @@ class SemiHandEstimator(BaseModel):
         # the selected joints count by their confidences, or fully
         joint_weight = (pseudo['confidence'] if cfg['confidence_weighting'] else
                         torch.ones_like(pseudo['confidence']))
-        weight = joint_weight * keep.to(joint_weight)
-        student_samples = samples[STUDENT]
-        uv, z, _, feats = self._forward_25d(self.student, inputs[STUDENT])
-        to_student = self._matrices(student_samples).to(uv.device)
-        size = uv.new_tensor(self.input_size)
-        losses = {}
-        weight = weight.to(uv)
+        weight = (joint_weight * keep.to(joint_weight)).to(uv)
         denom = weight.sum().clamp_min(1.0)
-        if cfg['pseudo_weight'] > 0:
-            target_uv = apply_affine(pseudo['uv'].to(to_student), to_student).to(uv)
-            err_uv = ((uv - target_uv) / size).abs().sum(-1)
-            err_z = (z - pseudo['z_rel'].to(z)).abs()
-            losses['loss_pseudo_coord'] = cfg['pseudo_weight'] * (err_uv * weight).sum() / denom
-            losses['loss_pseudo_depth'] = (cfg['pseudo_weight'] * 0.3 * (err_z * weight).sum() /
-                                           denom)
-        if cfg['pert_weight'] > 0:
-            # the weak view's prediction is the target (stop-gradient, as in FixMatch): with
-            # gradients through both views, agreement can also be reached by moving the better
-            # (weak-view) prediction towards the perturbed one; it also saves a backward pass
-            with torch.no_grad():
-                weak_uv, weak_z, _, _ = self._forward_25d(self.student, inputs[TEACHER])
-            to_weak = self._matrices(samples[TEACHER]).to(uv.device)
-            strong_in_weak = apply_affine(uv.double(), to_weak @ torch.linalg.inv(to_student))
-            losses['loss_pert'] = cfg['pert_weight'] * (
-                ((strong_in_weak.to(uv) - weak_uv) / size).abs().sum(-1).mean() +
-                0.3 * (z - weak_z).abs().mean())
-        if cfg['xmodal_weight'] > 0 and self.student.with_mask_head:
-            logits = self.student.mask_head.forward(feats)
-            h, w = logits.shape[-2:]
-            # crop pixel -> mask pixel, pixel centres at integers in both
-            uv_mask = (uv + 0.5) * uv.new_tensor([w / size[0], h / size[1]]) - 0.5
-            raster = rasterize_hand_mask(uv_mask, (w, h))
-            losses['loss_xmodal'] = cfg['xmodal_weight'] * self.student.mask_head.loss_module(
-                logits, raster)
-        if cfg['biomech_weight'] > 0:
-            K = torch.as_tensor(np.stack([np.asarray(s.metainfo['input_K'])
-                                          for s in student_samples])).to(uv)
-            joints = lift_25d_to_3d(uv, z, K, torch.ones_like(z[:, 0]))
-            losses['loss_biomech'] = cfg['biomech_weight'] * self.penalty.interval_penalty(
-                joints).mean()
-        return losses
+        size = uv.new_tensor(self.input_size)
+        target_uv = apply_affine(pseudo['uv'].to(to_student), to_student).to(uv)
+        err_uv = ((uv - target_uv) / size).abs().sum(-1)
+        err_z = (z - pseudo['z_rel'].to(z)).abs()
+        return dict(
+            loss_pseudo_coord=cfg['pseudo_weight'] * (err_uv * weight).sum() / denom,
+            loss_pseudo_depth=cfg['pseudo_weight'] * 0.3 * (err_z * weight).sum() / denom)
+
+    def _perturbation_loss(self, inputs: Dict[str, Tensor], samples: Dict[str, SampleList],
+                           uv: Tensor, z: Tensor, to_student: Tensor) -> Tensor:
+        """L1 between the strong view's prediction, carried into the weak view, and the weak
+        view's own prediction."""
+        # the weak view's prediction is the target (stop-gradient, as in FixMatch): with
+        # gradients through both views, agreement can also be reached by moving the better
+        # (weak-view) prediction towards the perturbed one; it also saves a backward pass
+        with torch.no_grad():
+            weak_uv, weak_z, _, _ = self._forward_25d(self.student, inputs[TEACHER])
+        to_weak = self._matrices(samples[TEACHER]).to(uv.device)
+        strong_in_weak = apply_affine(uv.double(), to_weak @ torch.linalg.inv(to_student))
+        size = uv.new_tensor(self.input_size)
+        return self.semi_train_cfg['pert_weight'] * (
+            ((strong_in_weak.to(uv) - weak_uv) / size).abs().sum(-1).mean() +
+            0.3 * (z - weak_z).abs().mean())
+
+    def _cross_modal_loss(self, uv: Tensor, feats: tuple) -> Tensor:
+        """The mask head's loss against a mask rasterised softly (differentiably) from the
+        predicted joints: pose and mask must describe the same hand."""
+        logits = self.student.mask_head.forward(feats)
+        h, w = logits.shape[-2:]
+        size = uv.new_tensor(self.input_size)
+        # crop pixel -> mask pixel, pixel centres at integers in both
+        uv_mask = (uv + 0.5) * uv.new_tensor([w / size[0], h / size[1]]) - 0.5
+        raster = rasterize_hand_mask(uv_mask, (w, h))
+        return self.semi_train_cfg['xmodal_weight'] * self.student.mask_head.loss_module(
+            logits, raster)
