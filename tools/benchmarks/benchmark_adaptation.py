@@ -326,6 +326,39 @@ def paired_difference(run: dict, reference: dict) -> Optional[tuple]:
     return statistics.fmean(diffs), statistics.stdev(diffs)
 
 
+def print_table(results: dict, source: str, oracle: str, reference: str,
+                several: bool) -> None:
+    """Print one markdown row per run, adding to each stage-2 run's results the gap it closes
+    between ``source`` and ``oracle`` (``gap_closed``) and, over several seeds, its paired
+    difference to ``reference`` (``vs_<reference>`` and its standard deviation)."""
+    src = results.get(source, {}).get('target_auc')
+    orc = results.get(oracle, {}).get('target_auc')
+    ref = reference
+    print(f'\n| run | target AUC 20-50 mm{" (mean ± sd)" if several else ""} | target EPE (mm) '
+          f'| source AUC | gap closed |{f" seeds | vs {ref}, paired |" if several else ""}')
+    print(f'|---|---|---|---|---|{"---|---|" if several else ""}')
+    for name, r in results.items():
+        closed = ''
+        if src is not None and orc is not None and orc > src and name not in STAGE1:
+            r['gap_closed'] = (r['target_auc'] - src) / (orc - src)
+            closed = f'{r["gap_closed"]:.0%}'
+        auc = f'{r["target_auc"]:.3f}'
+        if 'target_auc_std' in r:
+            auc += f' ± {r["target_auc_std"]:.3f}'
+        source = f'{r["source_auc"]:.3f}' if r['source_auc'] is not None else ''
+        row = f'| {name} | {auc} | {r["target_epe"]:.1f} | {source} | {closed} |'
+        if several:
+            row += ' ' + ', '.join(f'{m["target_auc"]:.3f}' for m in r['seeds'].values()) + ' |'
+            paired = (paired_difference(r, results[ref])
+                      if ref in results and name != ref else None)
+            if paired is not None:
+                r[f'vs_{ref}'], r[f'vs_{ref}_std'] = paired
+                row += f' {paired[0]:+.4f} ± {paired[1]:.4f} |'
+            else:
+                row += ' |'
+        print(row)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--runs', nargs='*', default=list(RUNS), choices=list(RUNS))
@@ -388,33 +421,7 @@ def main():
             continue
         results[name] = dict(work_dir=run_dir(args, name, min(per_seed)),
                              **summarise(per_seed))
-    src = results.get(args.source, {}).get('target_auc')
-    orc = results.get(args.oracle, {}).get('target_auc')
-    ref = args.reference
-    several = len(args.seeds) > 1
-    print(f'\n| run | target AUC 20-50 mm{" (mean ± sd)" if several else ""} | target EPE (mm) '
-          f'| source AUC | gap closed |{f" seeds | vs {ref}, paired |" if several else ""}')
-    print(f'|---|---|---|---|---|{"---|---|" if several else ""}')
-    for name, r in results.items():
-        closed = ''
-        if src is not None and orc is not None and orc > src and name not in STAGE1:
-            r['gap_closed'] = (r['target_auc'] - src) / (orc - src)
-            closed = f'{r["gap_closed"]:.0%}'
-        auc = f'{r["target_auc"]:.3f}'
-        if 'target_auc_std' in r:
-            auc += f' ± {r["target_auc_std"]:.3f}'
-        source = f'{r["source_auc"]:.3f}' if r['source_auc'] is not None else ''
-        row = f'| {name} | {auc} | {r["target_epe"]:.1f} | {source} | {closed} |'
-        if several:
-            row += ' ' + ', '.join(f'{m["target_auc"]:.3f}' for m in r['seeds'].values()) + ' |'
-            paired = (paired_difference(r, results[ref])
-                      if ref in results and name != ref else None)
-            if paired is not None:
-                r[f'vs_{ref}'], r[f'vs_{ref}_std'] = paired
-                row += f' {paired[0]:+.4f} ± {paired[1]:.4f} |'
-            else:
-                row += ' |'
-        print(row)
+    print_table(results, args.source, args.oracle, args.reference, len(args.seeds) > 1)
     plot(results, args.out_dir)
     print(json.dumps({n: {k: v for k, v in r.items() if k != 'work_dir'}
                       for n, r in results.items()}))
