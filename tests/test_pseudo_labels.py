@@ -69,6 +69,25 @@ def test_infeasible_mean_is_corrected_and_less_trusted():
     assert float(plain['confidence'][:, 12].min()) > 0.99
 
 
+def test_a_degenerate_hand_keeps_its_mean_with_zero_confidence():
+    """Every view puts all joints of hand 1 on one point (no bone has a length): the corrector
+    cannot use it, so its label is the views' mean, finite, with confidence 0 (left out by any
+    selection), and the other hands are labelled as without it."""
+    uvs, z, mats, K, gt = _inputs()
+    uvs, z = uvs.clone(), z.clone()
+    uvs[:, 1] = 32.0
+    z[:, 1] = 0.0
+    out = PseudoLabeller()(uvs, z, mats, K, 64.0)
+    assert all(bool(torch.isfinite(v).all()) for v in out.values())
+    assert float(out['confidence'][1].max()) == 0.0
+    mean = out['views_uv'][:, 1].mean(0)
+    torch.testing.assert_close(out['uv'][1], mean, atol=1e-9, rtol=0)
+    torch.testing.assert_close(out['z_rel'][1], torch.zeros(21, dtype=z.dtype), atol=0, rtol=0)
+    others = [0, 2, 3]
+    torch.testing.assert_close(out['uv'][others], gt[others], atol=1e-3, rtol=0)
+    assert float(out['confidence'][others].min()) > 0.99
+
+
 def test_selection_modes():
     conf = torch.tensor([[0.9] * 21, [0.2] * 21, [0.6] * 21, [0.5] * 21])
     assert select(conf, 'threshold', 0.55).tolist() == [True, False, True, False]

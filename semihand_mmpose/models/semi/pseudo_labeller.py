@@ -82,18 +82,9 @@ class PseudoLabeller:
         feasibility = torch.ones_like(mean_z)
         corrected_uv = mean_uv
         if self.corrector is not None:
-            joints = lift_25d_to_3d(mean_uv, mean_z, K, torch.ones_like(mean_z[:, 0]))
-            corrected, displacement = self.corrector(
-                joints, None if is_left is None else is_left.to(joints.device))
-            proj = corrected @ K.transpose(-1, -2)
-            corrected_uv = proj[..., :2] / proj[..., 2:3].clamp_min(1e-9)
-            corrected_z = corrected[..., 2] - corrected[:, :1, 2]
-            ok = torch.isfinite(displacement)
-            corrected_uv = torch.where(ok[..., None], corrected_uv, mean_uv)
-            corrected_z = torch.where(ok, corrected_z, mean_z)
+            corrected_uv, corrected_z, feasibility = self.correct(mean_uv, mean_z, K, is_left)
             candidates_uv.append(corrected_uv[None])
             candidates_z.append(corrected_z[None])
-            feasibility = torch.exp(-(displacement.clamp_max(1e3) / self.tau) ** 2)
         all_uv = torch.cat(candidates_uv)
         all_z = torch.cat(candidates_z)
         uv, z = all_uv.mean(0), all_z.mean(0)
@@ -106,6 +97,38 @@ class PseudoLabeller:
         return dict(uv=uv.to(dtype), z_rel=z.to(dtype),
                     confidence=(consistency * feasibility).to(dtype),
                     corrected_uv=corrected_uv.to(dtype), views_uv=views_uv.to(dtype))
+
+
+    def correct(self, uv: Tensor, z_rel: Tensor, K: Tensor,
+                is_left: Optional[Tensor] = None) -> Tuple[Tensor, Tensor, Tensor]:
+        """The closest feasible pose to a 2.5D pose, back in 2.5D, and its feasibility.
+
+        The pose is lifted to 3D with a unit reference bone (the corrector's limits are relative
+        to it), corrected, and projected back through ``K``. A pose the corrector cannot use
+        (degenerate: its displacement is infinite) keeps its uncorrected pose and gets
+        feasibility 0.
+
+        Args:
+            uv (Tensor): (B, 21, 2) image pixels.
+            z_rel (Tensor): (B, 21) root-relative depths.
+            K (Tensor): (B, 3, 3) intrinsics.
+            is_left (Tensor, optional): (B,) bool hand sides.
+
+        Returns:
+            tuple: ``uv`` (B, 21, 2) and ``z_rel`` (B, 21) corrected, and each joint's
+            feasibility ``exp(-d_corr^2 / tau^2)`` (B, 21).
+        """
+        joints = lift_25d_to_3d(uv, z_rel, K, torch.ones_like(z_rel[:, 0]))
+        corrected, displacement = self.corrector(
+            joints, None if is_left is None else is_left.to(joints.device))
+        proj = corrected @ K.transpose(-1, -2)
+        corrected_uv = proj[..., :2] / proj[..., 2:3].clamp_min(1e-9)
+        corrected_z = corrected[..., 2] - corrected[:, :1, 2]
+        ok = torch.isfinite(displacement)
+        corrected_uv = torch.where(ok[..., None], corrected_uv, uv)
+        corrected_z = torch.where(ok, corrected_z, z_rel)
+        return (corrected_uv, corrected_z,
+                torch.exp(-(displacement.clamp_max(1e3) / self.tau) ** 2))
 
 
 def select(confidence: Tensor, mode: str = 'threshold', value: float = 0.5) -> Tensor:
