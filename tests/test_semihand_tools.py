@@ -136,6 +136,37 @@ def test_a_round_goes_to_disk_and_back_whole_or_not_at_all(tmp_path):
     assert read_round_log(str(tmp_path / 'none.json'), 1) == [dict(round=0)]
 
 
+def test_a_round_that_keeps_nothing_is_logged_as_a_warning(tmp_path, caplog):
+    """A selection that keeps no joint makes the pseudo-label loss 0 until the next round: the
+    round says so, with the setting to change, instead of training on silently."""
+    import logging
+    from types import SimpleNamespace
+
+    from mmengine.logging import MessageHub
+
+    from semihand_mmpose.engine import SemiHandHook
+    runner = SimpleNamespace(work_dir=str(tmp_path), logger=logging.getLogger('semihand_test'),
+                             message_hub=MessageHub.get_instance('semihand_test'))
+    hook = SemiHandHook(pseudo_dataloader=dict())
+    n = 4
+    labels = dict(ids=np.arange(n), uv=np.zeros((n, 21, 2)), z_rel=np.zeros((n, 21)),
+                  confidence=np.full((n, 21), 0.3), keep=np.zeros(n, bool),
+                  keep_joints=np.zeros((n, 21), bool))
+    with caplog.at_level(logging.INFO, logger='semihand_test'):
+        hook._log_round(runner, 0, labels)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and 'round 0 keeps no pseudo-label' in warnings[0]
+    assert 'mean confidence 0.3000' in warnings[0] and 'selection.value' in warnings[0]
+    caplog.clear()
+    labels['keep'][1] = labels['keep_joints'][1, 0] = True
+    with caplog.at_level(logging.INFO, logger='semihand_test'):
+        hook._log_round(runner, 1, labels)
+    assert not [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert 'SemiHand round 1: kept: 0.2500' in caplog.text
+    assert [row['round'] for row in read_round_log(
+        osp.join(tmp_path, 'pseudo_labels', 'rounds.json'), 2)] == [0, 1]
+
+
 def test_online_mean_teacher_mode(tmp_path, synthetic_root):
     work = str(tmp_path / 'online')
     cfg = osp.join(ROOT, 'configs', 'semihand_synth_online.py')

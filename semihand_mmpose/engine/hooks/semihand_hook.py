@@ -351,6 +351,13 @@ class SemiHandHook(Hook):
         runner.message_hub.update_info(f'semihand/round_{index}', stats)
         runner.logger.info(f'SemiHand round {index}: ' + ', '.join(
             f'{k}: {v:.4f}' for k, v in stats.items() if k != 'round'))
+        if not labels['keep_joints'].any():
+            # the pseudo-label loss would be 0 until the next round, silently
+            runner.logger.warning(
+                f'SemiHand round {index} keeps no pseudo-label (mean confidence '
+                f'{stats["confidence"]:.4f}): the pseudo-label loss is 0 until the next round; '
+                'lower model.semi_train_cfg.selection.value (or joint_selection.value) or use '
+                "mode='top_fraction'")
 
     def _label_errors(self, current: Dict[int, np.ndarray]) -> Optional[np.ndarray]:
         """(N, K) 2D error (px) of each pseudo-label's joints against the hidden label, in
