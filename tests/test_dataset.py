@@ -67,6 +67,12 @@ def test_unlabelled_keeps_hands_without_keypoints(small_split, tmp_path):
     assert len(ds) == 24 and ds.metainfo['dataset_name'] == 'unlab'
     with pytest.raises(AnnotationError, match='no usable hand among 24'):
         Hand3DDataset(ann_file=ann_file, data_prefix=dict(img=root))
+    # an empty unlabelled set stops at the dataset, with its file named
+    (tmp_path / 'empty').mkdir()
+    empty_file, root = _copy(small_split, tmp_path / 'empty',
+                             lambda coco: coco.update(annotations=[]))
+    with pytest.raises(AnnotationError, match=f'{empty_file}: no usable hand among 0'):
+        Hand3DDataset(ann_file=empty_file, data_prefix=dict(img=root), labelled=False)
 
 
 @pytest.mark.parametrize('edit,message', [
