@@ -31,9 +31,14 @@ BACKBONES = {
 
 
 def build_model(backbone, channels, deconvs=(64, 64, 64)):
+    return MODELS.build(estimator_cfg(backbone, channels, deconvs))
+
+
+def estimator_cfg(backbone, channels, deconvs=(64, 64, 64)) -> dict:
+    """A 64-px ``Hand3DPoseEstimator`` config with a mask head around ``backbone``."""
     # a stride-4 backbone (HRNet) needs no deconvolution; stride-32 ones get three
     deconvs = () if channels == 18 else deconvs
-    return MODELS.build(dict(
+    return dict(
         type='Hand3DPoseEstimator',
         data_preprocessor=dict(type='PoseDataPreprocessor', mean=[123.675, 116.28, 103.53],
                                std=[58.395, 57.12, 57.375], bgr_to_rgb=True),
@@ -41,7 +46,7 @@ def build_model(backbone, channels, deconvs=(64, 64, 64)):
         head=dict(type='Hand25DHead', in_channels=channels, input_size=(64, 64),
                   deconv_out_channels=deconvs, deconv_kernel_sizes=(4, ) * len(deconvs)),
         mask_head=dict(type='HandMaskHead', in_channels=channels, out_size=(16, 16)),
-        test_cfg=dict(ref_bone_length=88.0)))
+        test_cfg=dict(ref_bone_length=88.0))
 
 
 @pytest.fixture(scope='module')
