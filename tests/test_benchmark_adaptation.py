@@ -140,9 +140,8 @@ def test_cfg_options_that_erase_a_runs_own_setting_are_refused(bench, tmp_path, 
     # the ablations that share the key's value with semihand pass (and so does a key no config
     # sets); no_pseudo, already tested in this out-dir, is reused untouched
     other = str(tmp_path / 'other')
-    module.run_one('no_pseudo', 0, type('Args', (), dict(
-        out_dir=other, stage1_dir=first, cfg_options=[], reuse=False, no_train=False, jobs=1,
-        threads_per_job=None))())
+    _main(module, monkeypatch, capsys, '--out-dir', other, '--stage1-dir', first, '--runs',
+          'no_pseudo')
     calls.clear()
     _main(module, monkeypatch, capsys, '--out-dir', other, '--stage1-dir', first, '--runs',
           'no_pert', 'no_pseudo', '--reuse', '--cfg-options',

@@ -215,10 +215,10 @@ def test(name: str, config: str, checkpoint: str, work_dir: str, log_file: Optio
     call(name, cmd, log_file, threads)
 
 
-def config_value(cfg, key: str):
-    """The value at the dotted ``key`` of ``cfg`` as ``--cfg-options`` addresses it (a number
-    indexes a list), or ``MISSING``."""
-    value = cfg.to_dict() if hasattr(cfg, 'to_dict') else cfg  # an mmengine Config is no dict
+def config_value(cfg: dict, key: str):
+    """The value at the dotted ``key`` of ``cfg`` (a config as a plain dict) as
+    ``--cfg-options`` addresses it (a number indexes a list), or ``MISSING``."""
+    value = cfg
     for part in key.split('.'):
         if isinstance(value, (list, tuple)) and part.isdigit() and int(part) < len(value):
             value = value[int(part)]
@@ -239,9 +239,10 @@ def overridden_settings(names: Sequence[str], cfg_options: Sequence[str]) -> lis
         return []
     load = {}
 
-    def cfg(name):
+    def cfg(name) -> dict:
+        # each config read and turned into a plain dict once (an mmengine Config is no dict)
         if RUNS[name] not in load:
-            load[RUNS[name]] = Config.fromfile(osp.join(ROOT, RUNS[name]))
+            load[RUNS[name]] = Config.fromfile(osp.join(ROOT, RUNS[name])).to_dict()
         return load[RUNS[name]]
 
     found = []
