@@ -2,6 +2,9 @@
 """tools/analysis/plot_predictions.py: which hands it draws, their errors against hand
 computations, and the figure, on dumps in the format of ``tools/test.py --dump``."""
 import pickle
+import subprocess
+import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -155,3 +158,18 @@ def test_hands_labelled_at_the_fingertips_count_their_labelled_joints(fingertip_
     # the analysis that reads the pose off the whole hand refuses them
     with pytest.raises(ValueError, match='16 joints without a 3D label'):
         load_dump(fingertip_dumps[0])
+
+
+def test_plotting_leaves_the_users_matplotlib_backend_alone(tmp_path):
+    """The plots draw on their own figures: importing them, or the whole package, must not switch
+    the backend of a user's session (a notebook's inline one, say) to Agg."""
+    code = ('import matplotlib; matplotlib.use("svg"); import semihand_mmpose; '
+            'from semihand_mmpose.visualization import plot_pck_curves; '
+            'from tools.analysis import analyze_errors_by_pose; '
+            f'plot_pck_curves({{"a": dict(thresholds_mm=[20, 50], pck=[0.2, 0.6], auc=0.4)}}, '
+            f'{str(tmp_path / "pck.png")!r}); print(matplotlib.get_backend())')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == 'svg'
+    assert cv2.imread(str(tmp_path / 'pck.png')).shape[2] == 3

@@ -2,10 +2,8 @@
 """Plots of results people would rather see than read: PCK curves and pseudo-label rounds."""
 from typing import Dict, List
 
-import matplotlib
-
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 
 def plot_pck_curves(curves: Dict[str, dict], out: str, ylabel: str = '3D PCK') -> None:
@@ -16,7 +14,8 @@ def plot_pck_curves(curves: Dict[str, dict], out: str, ylabel: str = '3D PCK') -
             ``auc``).
         out (str): The image file to write.
     """
-    fig, ax = plt.subplots(figsize=(5.5, 4))
+    fig = Figure(figsize=(5.5, 4))
+    ax = fig.subplots()
     # beyond matplotlib's 10 colours, the next curves change line style instead of repeating one
     for i, (label, c) in enumerate(curves.items()):
         style = ('-', '--', ':')[i // 10 % 3]
@@ -28,7 +27,6 @@ def plot_pck_curves(curves: Dict[str, dict], out: str, ylabel: str = '3D PCK') -
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(out, dpi=120)
-    plt.close(fig)
 
 
 def plot_rounds(rounds: Dict[str, List[dict]], out: str) -> None:
@@ -41,7 +39,8 @@ def plot_rounds(rounds: Dict[str, List[dict]], out: str) -> None:
     panels = (('movement_px', 'mean movement since last round (px)'),
               ('pseudo_epe2d_px', 'pseudo-label 2D error vs hidden labels (px)'),
               ('confidence', 'mean confidence'))
-    fig, axes = plt.subplots(1, len(panels), figsize=(12, 3.5))
+    fig = Figure(figsize=(12, 3.5))
+    axes = fig.subplots(1, len(panels))
     for label, rows in rounds.items():
         for ax, (key, _) in zip(axes, panels):
             points = [(r['round'], r[key]) for r in rows if key in r]
@@ -49,10 +48,10 @@ def plot_rounds(rounds: Dict[str, List[dict]], out: str) -> None:
                 ax.plot(*zip(*points), marker='o', label=label)
     for ax, (_, title) in zip(axes, panels):
         ax.set_xlabel('round')
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(title, fontsize=9)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(out, dpi=120)
-    plt.close(fig)
 

@@ -3,13 +3,10 @@
 every cell, so that two models' skeletons on the same hand can be told apart at a glance."""
 from typing import Dict, List, Optional, Sequence
 
-import matplotlib
 import numpy as np
+from matplotlib.figure import Figure
 
 from semihand_mmpose.biomech.skeleton import BONES
-
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # noqa: E402
 
 # one colour per finger (thumb to little), the wrist's bones in the thumb's
 _FINGER_COLOURS = ('tab:red', 'tab:orange', 'tab:green', 'tab:blue', 'tab:purple')
@@ -67,7 +64,8 @@ def plot_predictions(images: List[np.ndarray], gt2d: np.ndarray, preds: Dict[str
     if gt_valid.shape != gt2d.shape[:2] or not gt_valid.any(1).all():
         raise ValueError(f'gt_valid {gt_valid.shape} must flag at least one labelled joint of each '
                          f'hand in ground truth {gt2d.shape}')
-    fig, axes = plt.subplots(rows, n, figsize=(1.9 * n, 2.05 * rows), squeeze=False)
+    fig = Figure(figsize=(1.9 * n, 2.05 * rows))
+    axes = fig.subplots(rows, n, squeeze=False)
     for col in range(n):
         valid = gt_valid[col]
         shown = gt2d[col][valid]
@@ -94,4 +92,3 @@ def plot_predictions(images: List[np.ndarray], gt2d: np.ndarray, preds: Dict[str
                 ax.set_title(titles[col], fontsize=7)
     fig.tight_layout(pad=0.4)
     fig.savefig(out, dpi=120)
-    plt.close(fig)

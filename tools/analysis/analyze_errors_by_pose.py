@@ -104,11 +104,10 @@ def print_tables(result: dict, names: Sequence[str]) -> None:
 
 
 def plot(result: dict, names: Sequence[str], out: str) -> None:
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     attrs = result['attributes']
-    fig, axes = plt.subplots(1, len(attrs), figsize=(4.2 * len(attrs), 3.4))
+    fig = Figure(figsize=(4.2 * len(attrs), 3.4))
+    axes = fig.subplots(1, len(attrs))
     for ax, (attr, rows) in zip(np.atleast_1d(axes), attrs.items()):
         x = np.arange(len(rows))
         width = 0.8 / len(names)
@@ -123,7 +122,6 @@ def plot(result: dict, names: Sequence[str], out: str) -> None:
     fig.legend(handles, labels, loc='upper center', ncol=len(names), fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0, 1, 0.92))
     fig.savefig(out, dpi=120)
-    plt.close(fig)
 
 
 def parse_args(argv=None):
