@@ -122,6 +122,11 @@ class SemiHandEstimator(BaseModel):
         coords, z_rel, probs = model.head.forward(feats)
         return coords * coords.new_tensor(self.input_size), z_rel, probs, feats
 
+    def _crop_l1(self, uv: Tensor, target: Tensor) -> Tensor:
+        """Per-joint L1 distance (N, K) between two sets of crop pixels, in units of the crop's
+        width and height, so that the losses do not change with the input size."""
+        return ((uv - target) / uv.new_tensor(self.input_size)).abs().sum(-1)
+
     @staticmethod
     def _matrices(samples: SampleList, key: str = 'crop_matrix') -> Tensor:
         return torch.as_tensor(np.stack([np.asarray(s.metainfo[key]) for s in samples]),
@@ -231,9 +236,8 @@ class SemiHandEstimator(BaseModel):
                         torch.ones_like(pseudo['confidence']))
         weight = (joint_weight * keep.to(joint_weight)).to(uv)
         denom = weight.sum().clamp_min(1.0)
-        size = uv.new_tensor(self.input_size)
         target_uv = apply_affine(pseudo['uv'].to(to_student), to_student).to(uv)
-        err_uv = ((uv - target_uv) / size).abs().sum(-1)
+        err_uv = self._crop_l1(uv, target_uv)
         err_z = (z - pseudo['z_rel'].to(z)).abs()
         return dict(
             loss_pseudo_coord=cfg['pseudo_weight'] * (err_uv * weight).sum() / denom,
@@ -250,9 +254,8 @@ class SemiHandEstimator(BaseModel):
             weak_uv, weak_z, _, _ = self._forward_25d(self.student, inputs[TEACHER])
         to_weak = self._matrices(samples[TEACHER]).to(uv.device)
         strong_in_weak = apply_affine(uv.double(), to_weak @ torch.linalg.inv(to_student))
-        size = uv.new_tensor(self.input_size)
         return self.semi_train_cfg['pert_weight'] * (
-            ((strong_in_weak.to(uv) - weak_uv) / size).abs().sum(-1).mean() +
+            self._crop_l1(strong_in_weak.to(uv), weak_uv).mean() +
             0.3 * (z - weak_z).abs().mean())
 
     def _cross_modal_loss(self, uv: Tensor, feats: tuple) -> Tensor:
@@ -260,9 +263,9 @@ class SemiHandEstimator(BaseModel):
         predicted joints: pose and mask must describe the same hand."""
         logits = self.student.mask_head.forward(feats)
         h, w = logits.shape[-2:]
-        size = uv.new_tensor(self.input_size)
+        crop_w, crop_h = self.input_size
         # crop pixel -> mask pixel, pixel centres at integers in both
-        uv_mask = (uv + 0.5) * uv.new_tensor([w / size[0], h / size[1]]) - 0.5
+        uv_mask = (uv + 0.5) * uv.new_tensor([w / crop_w, h / crop_h]) - 0.5
         raster = rasterize_hand_mask(uv_mask, (w, h))
         return self.semi_train_cfg['xmodal_weight'] * self.student.mask_head.loss_module(
             logits, raster)
