@@ -146,14 +146,20 @@ MISSING = '<not set>'
 CONTROLS = ('continued', 'continued_long', 'continued_long_ema', 'continued_photometric')
 
 
+def read_json(path: str):
+    """The contents of a JSON file, or ``None`` where there is none."""
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
 def test_metrics(work_dir: str):
     """Target and source AUC / EPE of the test of ``work_dir``'s checkpoint (the curves file the
     metric writes through ``outfile_prefix``), or ``None`` before it."""
-    curves = osp.join(work_dir, 'test.pck.json')
-    if not osp.isfile(curves):
+    data = read_json(osp.join(work_dir, 'test.pck.json'))
+    if data is None:
         return None
-    with open(curves) as f:
-        data = json.load(f)
     target, source = data['synthetic_target'], data.get('synthetic_source')
     return dict(target_auc=target['auc'], target_epe=target['epe'],
                 source_auc=source['auc'] if source else None)
@@ -304,12 +310,12 @@ def plot(results: dict, out_dir: str) -> None:
     """PCK curves on target test and the pseudo-label rounds of every run that learns from them."""
     curves, rounds = {}, {}
     for name, r in results.items():
-        curve_file = osp.join(r['work_dir'], 'test.pck.json')
-        if osp.isfile(curve_file):
-            curves[name] = json.load(open(curve_file))['synthetic_target']
-        rounds_file = osp.join(r['work_dir'], 'pseudo_labels', 'rounds.json')
-        if osp.isfile(rounds_file) and name not in CONTROLS:
-            rounds[name] = json.load(open(rounds_file))
+        test_curves = read_json(osp.join(r['work_dir'], 'test.pck.json'))
+        if test_curves is not None:
+            curves[name] = test_curves['synthetic_target']
+        rows = read_json(osp.join(r['work_dir'], 'pseudo_labels', 'rounds.json'))
+        if rows is not None and name not in CONTROLS:
+            rounds[name] = rows
     if curves:
         plot_pck_curves(curves, osp.join(out_dir, 'pck_target.png'), '3D PCK on target test')
     if rounds:
