@@ -63,3 +63,47 @@ def test_unknown_view_names_are_refused(tmp_path):
     from tools.analysis import analyze_pseudo_labels as tool
     with pytest.raises(ValueError, match=r"unknown view name\(s\) \['rot\+99'\]"):
         tool.main([CONFIG, str(tmp_path / 'x.pth'), '--sets', 'orig,rot+99'])
+
+
+def test_score_against_hand_computed_errors():
+    """Exact 2.5D labels score 0 mm; one fingertip's relative depth off by 1.25 bones moves it
+    along its ray by 1.25 bones (the root depth depends on the wrist and the reference bone only),
+    which puts that joint beyond 50 mm in each hand: AUC 20/21, EPE that distance over 21."""
+    from semihand_mmpose.biomech.skeleton import REF_BONE, ROOT_INDEX
+    from semihand_mmpose.datasets.synthetic.hand_sampler import (PALM_TO_CAMERA,
+                                                                 PoseDistribution, build_hands,
+                                                                 sample_hand_parameters)
+    from tools.analysis.analyze_pseudo_labels import score
+    rng = np.random.default_rng(3)
+    gt = build_hands([sample_hand_parameters(rng, PoseDistribution()) for _ in range(4)])
+    gt = gt @ PALM_TO_CAMERA.T + np.array([10.0, -5.0, 450.0])
+    K = np.array([[300.0, 0.0, 64.0], [0.0, 300.0, 64.0], [0.0, 0.0, 1.0]])
+    uv = gt[..., :2] / gt[..., 2:] * 300.0 + 64.0
+    bone = np.linalg.norm(gt[:, REF_BONE[1]] - gt[:, REF_BONE[0]], axis=-1)
+    z_rel = (gt[..., 2] - gt[:, ROOT_INDEX, None, 2]) / bone[:, None]
+    labels = dict(uv=torch.tensor(uv), joints=torch.tensor(gt),
+                  K=torch.tensor(np.broadcast_to(K, (4, 3, 3)).copy()))
+    keep = torch.tensor([True, True, False, True])
+    fused = dict(uv=torch.tensor(uv), z_rel=torch.tensor(z_rel),
+                 confidence=torch.tensor(rng.uniform(0.5, 1.0, (4, 21))))
+    exact = score(fused, labels, keep)
+    assert exact['epe3d_mm'] == pytest.approx(0.0, abs=1e-6)
+    assert exact['auc3d'] == pytest.approx(1.0)
+    assert exact['epe2d_px'] == pytest.approx(0.0, abs=1e-9)
+
+    off = z_rel.copy()
+    off[:, 20] += 1.25
+    rays = np.concatenate([uv[:, 20] - 64.0, np.full((4, 1), 300.0)], 1) / 300.0
+    moved = 1.25 * bone * np.linalg.norm(rays, axis=-1)  # mm, one per hand
+    assert (moved > 50.0).all()
+    wrong = score(dict(fused, z_rel=torch.tensor(off)), labels, keep)
+    assert wrong['epe3d_mm'] == pytest.approx(moved.mean() / 21, rel=1e-6)
+    assert wrong['auc3d'] == pytest.approx(20 / 21)
+    assert wrong['epe2d_px'] == pytest.approx(0.0, abs=1e-9)
+
+    # a hand left out of the kept set, 5 px off in every joint, counts in the 2D error only
+    shifted = uv.copy()
+    shifted[2] += np.array([3.0, 4.0])
+    out = score(dict(fused, uv=torch.tensor(shifted)), labels, keep)
+    assert out['epe2d_px'] == pytest.approx(5.0 / 4)
+    assert out['kept_epe2d_px'] == pytest.approx(0.0, abs=1e-9)

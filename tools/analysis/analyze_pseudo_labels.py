@@ -132,13 +132,17 @@ def predict_views(model, hook, names: List[str], num_samples: int) -> dict:
 
 
 def score(fused: dict, labels: dict, keep: torch.Tensor) -> dict:
-    """Errors of fused pseudo-labels against the hidden labels."""
-    from semihand_mmpose.evaluation.metrics.hand3d_metric import pck_auc
+    """Errors of fused pseudo-labels against the hidden labels, in 3D under ``Hand3DMetric``'s
+    default protocol (root-relative, scaled to the ground truth's reference bone)."""
+    from semihand_mmpose.biomech.skeleton import REF_BONE
+    from semihand_mmpose.evaluation.metrics.hand3d_metric import joint_errors, pck_auc
     from semihand_mmpose.geometry import lift_25d_to_3d
     gt_uv, gt3, K = labels['uv'], labels['joints'], labels['K']
-    bone = (gt3[:, 9] - gt3[:, 0]).norm(dim=-1)
-    joints = lift_25d_to_3d(fused['uv'].double(), fused['z_rel'].double(), K, bone)
-    err3 = ((joints - joints[:, :1]) - (gt3 - gt3[:, :1])).norm(dim=-1).numpy()
+    bone = (gt3[:, REF_BONE[1]] - gt3[:, REF_BONE[0]]).norm(dim=-1)
+    joints = lift_25d_to_3d(fused['uv'].double(), fused['z_rel'].double(), K, bone).numpy()
+    valid = np.ones(joints.shape[1], bool)
+    err3 = np.stack([joint_errors(p, g, valid, 'root', 'gt_bone')
+                     for p, g in zip(joints, gt3.double().numpy())])
     _, _, auc, epe, _ = pck_auc(list(err3.T), 20.0, 50.0, 20)
     err2 = (fused['uv'].double() - gt_uv).norm(dim=-1).mean(-1).numpy()
     conf = fused['confidence'].double().mean(-1).numpy()
