@@ -1,28 +1,35 @@
 # Copyright (c) semihand_mmpose authors. All rights reserved.
+import glob
+import os.path as osp
+
 import numpy as np
 import pytest
 import torch
+from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmpose.registry import MODELS
 
 from semihand_mmpose.datasets import Hand3DDataset
 from test_dataset import PIPELINE
 
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+BACKBONE_CONFIGS = sorted(osp.basename(p) for p in
+                          glob.glob(osp.join(ROOT, 'configs', 'backbones', '*.py')))
+
+
+def shipped_backbone(config: str) -> dict:
+    """The backbone of a config under ``configs/backbones/``, without its ImageNet weights."""
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'backbones', config))
+    backbone = cfg.model.backbone.to_dict()
+    backbone.pop('init_cfg', None)
+    return backbone
+
+
 # (backbone config, channels of the last feature map)
 BACKBONES = {
     'resnet18': (dict(type='ResNet', depth=18, out_indices=(3, )), 512),
     'resnet50': (dict(type='ResNet', depth=50, out_indices=(3, )), 2048),
-    'hrnet_w18': (dict(
-        type='HRNet', in_channels=3,
-        extra=dict(
-            stage1=dict(num_modules=1, num_branches=1, block='BOTTLENECK', num_blocks=(4, ),
-                        num_channels=(64, )),
-            stage2=dict(num_modules=1, num_branches=2, block='BASIC', num_blocks=(4, 4),
-                        num_channels=(18, 36)),
-            stage3=dict(num_modules=4, num_branches=3, block='BASIC', num_blocks=(4, 4, 4),
-                        num_channels=(18, 36, 72)),
-            stage4=dict(num_modules=3, num_branches=4, block='BASIC', num_blocks=(4, 4, 4, 4),
-                        num_channels=(18, 36, 72, 144)))), 18),
+    'hrnet_w18': (shipped_backbone('pretrain_rhd_hrnet-w18.py'), 18),
     'mobilenetv2': (dict(type='MobileNetV2', widen_factor=1., out_indices=(7, )), 1280),
     'cspnext': (dict(type='CSPNeXt', arch='P5', expand_ratio=0.5, deepen_factor=0.33,
                      widen_factor=0.5, out_indices=(4, ), channel_attention=True,
@@ -73,6 +80,28 @@ def test_backbone_swap_trains_and_predicts(name, batch):
     pred = out[0].pred_instances
     assert pred.keypoints.shape == (1, 21, 2) and pred.keypoints_3d.shape == (1, 21, 3)
     assert np.isfinite(pred.keypoints_3d).all()
+
+
+@pytest.mark.parametrize('config', BACKBONE_CONFIGS)
+def test_shipped_backbone_configs_build_and_fit_their_heads(config):
+    """The GPU configs under configs/backbones/ (256 px, no weights loaded here): their backbone's
+    features fit the head they set, which outputs the 2.5D pose of a 256-px crop."""
+    from mmengine.registry import init_default_scope
+    import semihand_mmpose  # noqa: F401
+    init_default_scope('mmpose')
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'backbones', config))
+    cfg.model.backbone.pop('init_cfg', None)
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    w, h = cfg.model.head.input_size
+    with torch.no_grad():
+        feats = model.extract_feat(torch.randn(2, 3, h, w))
+        uv, z_rel, heatmaps = model.head.forward(feats)
+        mask = model.mask_head.forward(feats)
+    assert uv.shape == (2, 21, 2) and z_rel.shape == (2, 21)
+    assert heatmaps.shape == (2, 21, h // 4, w // 4)
+    assert ((uv >= 0) & (uv <= 1)).all()  # soft-argmax in crop units
+    assert mask.shape[0] == 2 and torch.isfinite(mask).all()
 
 
 def test_predictions_map_back_through_the_rotated_crop(batch):
