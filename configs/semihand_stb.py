@@ -4,7 +4,7 @@
 # Starts from the RHD checkpoint of configs/pretrain_rhd.py. Prepare the data first:
 #   python tools/dataset_converters/rhd_to_hand3d.py data/RHD_published_v2 --out-dir data/rhd
 #   python tools/dataset_converters/stb_to_hand3d.py data/STB --out-dir data/stb
-_base_ = ['./pretrain_rhd.py']
+_base_ = ['./pretrain_rhd.py', './_base_/semihand_views.py']
 custom_imports = dict(imports=['semihand_mmpose', 'mmdet.datasets', 'mmdet.models', 'mmdet.engine'],
                       allow_failed_imports=False)
 
@@ -44,30 +44,14 @@ model = dict(
         pseudo_weight=1.0, pert_weight=0.5, xmodal_weight=0.5, biomech_weight=0.0,
         predict_on='student'))
 
-# the original crop and two rotations, as measured on the synthetic domains
-# (configs/semihand_synth_finetune.py)
-teacher_views = dict(
-    unsup_teacher=[],
-    unsup_teacher_1=[dict(type='FixedBBoxTransform', rotation=15.0)],
-    unsup_teacher_2=[dict(type='FixedBBoxTransform', rotation=-15.0)])
+# teacher and student views as measured on the synthetic domains (configs/_base_/semihand_views.py),
+# around this config's crop
 pack = dict(type='PackHand3DInputs')
 affine = dict(type='HandAffine', input_size=input_size)
-strong_view = [
-    dict(type='FastRandomBBoxTransform', shift_factor=0.1, scale_factor=(0.75, 1.25),
-         rotate_factor=45.0, rotate_prob=0.8),
-    affine,
-    dict(type='PhotometricDistortion'),
-    dict(type='RandomBlurNoise'),
-    dict(type='mmdet.CutOut', n_holes=(1, 2), cutout_ratio=[(0.15, 0.15), (0.25, 0.25)]),
-    pack,
-]
-teacher_branches = {name: steps + [affine, pack] for name, steps in teacher_views.items()}
-# offline training batches need only the original teacher view (the perturbation-consistency
-# target); the rounds label with every view through pseudo_pipeline (as in
-# configs/semihand_synth_finetune.py)
-train_teacher_views = ['unsup_teacher']
-train_teacher_branches = {name: teacher_branches[name] for name in train_teacher_views}
-branch_field = ['sup', 'unsup_student'] + train_teacher_views
+strong_view = _base_.strong_before_crop + [affine] + _base_.strong_after_crop + [pack]
+teacher_branches = {name: steps + [affine, pack] for name, steps in _base_.teacher_views.items()}
+train_teacher_branches = {name: teacher_branches[name] for name in _base_.train_teacher_views}
+branch_field = ['sup', 'unsup_student'] + _base_.train_teacher_views
 sup_pipeline = _base_.train_pipeline[:-1] + [
     dict(type='mmdet.MultiBranch', branch_field=branch_field, sup=[pack])]
 unsup_pipeline = [
@@ -76,7 +60,7 @@ unsup_pipeline = [
          **train_teacher_branches)]
 pseudo_pipeline = [
     dict(type='LoadImage'), dict(type='GetBBoxCenterScale', padding=1.25),
-    dict(type='mmdet.MultiBranch', branch_field=list(teacher_views), **teacher_branches)]
+    dict(type='mmdet.MultiBranch', branch_field=list(_base_.teacher_views), **teacher_branches)]
 
 labelled = dict(_base_.rhd_train, pipeline=sup_pipeline)
 unlabelled = dict(target_train, labelled=False, pipeline=unsup_pipeline)

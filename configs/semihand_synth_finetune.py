@@ -6,7 +6,7 @@
 # one command; this config is what the adaptation benchmark and the ablations share, so that every
 # run starts from one source-only checkpoint.
 # Parts can be switched off for ablations: see configs/ablations/.
-_base_ = ['./pretrain_synth.py', './_base_/photometric_augmentation.py']
+_base_ = ['./pretrain_synth.py', './_base_/semihand_views.py']
 # mmdet's semi-supervised pieces (MultiBranch, MultiSourceSampler, MultiBranchDataPreprocessor,
 # CutOut, MeanTeacherHook) are used as they are
 custom_imports = dict(imports=['semihand_mmpose', 'mmdet.datasets', 'mmdet.models', 'mmdet.engine'],
@@ -47,39 +47,13 @@ model = dict(
         predict_on='student'))
 
 # ---------------------------------------------------------------------------------- views
-# teacher: the original crop plus two fixed perturbations (the same on every rank and round).
-# Rotations of +-15 degrees and nothing else (tools/analysis/analyze_pseudo_labels.py, the
-# source-only model labelling 1,500 target hands): each rotated view alone is 10.8-11.0 px off,
-# the original 10.6, and their errors cancel in the fused label (10.4 px, labels' 3D AUC 0.445
-# against 0.433 from the original alone); a 5% shift costs 1.4 px per view, and the former views
-# (+25 deg at scale 0.9, -25 deg at 1.1 with a shift) gave 10.9 px and 0.430. Three seeds, 300
-# iterations: target AUC 0.483 against 0.479 (see docs/results.md, "On the first machine").
-# More views do not help: from the third machine's stage 1, the three views' labels are 10.34 px
-# off, with +-10 deg (5 views) 10.34, with scale 0.9 and 1.1 (5) 10.34, with +-10 and +-25 deg (7)
-# 10.33; the fused label stays at the model's own level.
-teacher_views = dict(
-    unsup_teacher=[],
-    unsup_teacher_1=[dict(type='FixedBBoxTransform', rotation=15.0)],
-    unsup_teacher_2=[dict(type='FixedBBoxTransform', rotation=-15.0)])
+# teacher and student views: configs/_base_/semihand_views.py, around this config's crop
 pack = dict(type='PackHand3DInputs')
 affine = dict(type='HandAffine', input_size=input_size)
-# student: strong geometric and photometric perturbation
-strong_view = [
-    dict(type='FastRandomBBoxTransform', shift_factor=0.1, scale_factor=(0.75, 1.25),
-         rotate_factor=45.0, rotate_prob=0.8),
-    affine,
-    *_base_.photometric,
-    dict(type='mmdet.CutOut', n_holes=(1, 2), cutout_ratio=[(0.15, 0.15), (0.25, 0.25)]),
-    pack,
-]
-teacher_branches = {name: steps + [affine, pack] for name, steps in teacher_views.items()}
-# Offline training batches need only the original teacher view (the perturbation-consistency
-# target); the rounds label with every view through pseudo_pipeline. Loading and normalising the
-# two rotated views too would cost about 50 ms an iteration for nothing.
-# configs/semihand_synth_online.py, whose teacher labels every batch, trains with all of them.
-train_teacher_views = ['unsup_teacher']
-train_teacher_branches = {name: teacher_branches[name] for name in train_teacher_views}
-branch_field = ['sup', 'unsup_student'] + train_teacher_views
+strong_view = _base_.strong_before_crop + [affine] + _base_.strong_after_crop + [pack]
+teacher_branches = {name: steps + [affine, pack] for name, steps in _base_.teacher_views.items()}
+train_teacher_branches = {name: teacher_branches[name] for name in _base_.train_teacher_views}
+branch_field = ['sup', 'unsup_student'] + _base_.train_teacher_views
 
 sup_pipeline = _base_.train_pipeline[:-1] + [
     dict(type='mmdet.MultiBranch', branch_field=branch_field, sup=[pack])]
@@ -92,7 +66,7 @@ unsup_pipeline = [
 pseudo_pipeline = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale', padding=1.25),
-    dict(type='mmdet.MultiBranch', branch_field=list(teacher_views), **teacher_branches),
+    dict(type='mmdet.MultiBranch', branch_field=list(_base_.teacher_views), **teacher_branches),
 ]
 
 # ------------------------------------------------------------------------------------ data

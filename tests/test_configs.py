@@ -72,3 +72,24 @@ def test_photometric_configs_add_only_the_students_photometric_steps_after_the_c
         assert _types(labelled.pipeline) == before[:crop] + photometric + before[crop:]
         assert unlabelled == base_unlabelled and cfg.model == stage2.model
         assert cfg.load_from == f'work_dirs/{start}/iter_850.pth'
+
+
+def test_real_data_configs_use_the_views_measured_on_the_synthetic_hands():
+    """SemiHand on STB and DO perturbs as the synthetic stage 2 does (configs/_base_/
+    semihand_views.py): the same teacher views and student steps, only the crop's size differs."""
+    def views(name):
+        cfg = Config.fromfile(osp.join(ROOT, 'configs', name))
+        unlabelled = cfg.train_dataloader.dataset.datasets[1].pipeline[-1]
+        labelling = cfg.custom_hooks[1].pseudo_dataloader.dataset.pipeline[-1]
+        drop_size = (lambda steps: [{k: v for k, v in s.items() if k != 'input_size'}
+                                    for s in steps])
+        branches = {b: drop_size(labelling[b]) for b in labelling['branch_field']}
+        return (drop_size(unlabelled['unsup_student']), branches, unlabelled['branch_field'],
+                cfg.input_size)
+
+    synth = views('semihand_synth_finetune.py')
+    assert synth[1].keys() == {'unsup_teacher', 'unsup_teacher_1', 'unsup_teacher_2'}
+    for name in ('semihand_stb.py', 'semihand_do.py'):
+        real = views(name)
+        assert real[:3] == synth[:3], name
+        assert real[3] == (256, 256) and synth[3] == (64, 64)
