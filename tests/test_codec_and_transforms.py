@@ -1,6 +1,7 @@
 # Copyright (c) semihand_mmpose authors. All rights reserved.
 import cv2
 import numpy as np
+import pytest
 
 from semihand_mmpose.codecs import Hand25DCoordinate
 from semihand_mmpose.datasets.synthetic import generator
@@ -100,3 +101,41 @@ def test_fast_random_bbox_transform_draws_what_mmpose_draws():
                                          bbox_scale=np.array([[80., 80.]], np.float32))))
         for key in ('bbox_center', 'bbox_scale', 'bbox_rotation'):
             np.testing.assert_array_equal(outs[0][key], outs[1][key])
+
+
+def _box(sample_id: int) -> dict:
+    return dict(id=sample_id, bbox_center=np.array([[60.0, 40.0]], np.float32),
+                bbox_scale=np.array([[80.0, 50.0]], np.float32))
+
+
+def test_displace_bbox_moves_a_fixed_share_of_boxes_by_the_set_distance():
+    from semihand_mmpose.datasets.transforms import DisplaceBBox
+    moving = DisplaceBBox(fraction=0.3, shift=0.25, seed=7)
+    out = [moving.transform(_box(i)) for i in range(2000)]
+    displaced = np.array([r['bbox_displaced'] for r in out])
+    assert abs(displaced.mean() - 0.3) < 0.035  # binomial: sd 0.010
+    moved = np.array([np.linalg.norm(r['bbox_center'][0] - [60.0, 40.0]) for r in out])
+    # 0.25 of the box's longer side (80 px), in every direction, the others not at all
+    np.testing.assert_allclose(moved[displaced], 20.0, rtol=1e-5)
+    assert (moved[~displaced] == 0).all()
+    angles = np.array([np.arctan2(*(r['bbox_center'][0] - [60.0, 40.0])[::-1])
+                       for r, d in zip(out, displaced) if d])
+    assert np.histogram(angles, bins=4, range=(-np.pi, np.pi))[0].min() > 100
+    # the same sample the same way whatever the order (every view, round and rank)
+    again = moving.transform(_box(1234))
+    np.testing.assert_array_equal(again['bbox_center'], out[1234]['bbox_center'])
+    assert (out[1234]['bbox_scale'] == _box(0)['bbox_scale']).all()
+    # another seed moves other samples
+    other = np.array([DisplaceBBox(0.3, 0.25, seed=8).transform(_box(i))['bbox_displaced']
+                      for i in range(2000)])
+    assert (other != displaced).any()
+    assert not any(DisplaceBBox(0.0).transform(_box(i))['bbox_displaced'] for i in range(100))
+    assert all(DisplaceBBox(1.0).transform(_box(i))['bbox_displaced'] for i in range(100))
+
+
+def test_displace_bbox_says_what_it_needs():
+    from semihand_mmpose.datasets.transforms import DisplaceBBox
+    with pytest.raises(ValueError, match='fraction must be in'):
+        DisplaceBBox(fraction=1.5)
+    with pytest.raises(KeyError, match='"id"'):
+        DisplaceBBox(0.5).transform(dict(bbox_center=np.zeros((1, 2)), bbox_scale=np.ones((1, 2))))
