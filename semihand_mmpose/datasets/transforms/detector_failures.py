@@ -21,7 +21,8 @@ class DisplaceBBox(BaseTransform):
     Which samples move, and in which direction, is drawn from ``seed`` and the sample's ``id``
     alone: every view, round, epoch and process crops a sample the same way, as one detector's
     boxes would. Put it after ``GetBBoxCenterScale`` in both the unlabelled training pipeline and
-    the hook's labelling pipeline.
+    the hook's labelling pipeline; with ``eval_target_bn`` the hook then also estimates the test's
+    batch-norm statistics on displaced crops, so compare such runs with each other.
 
     Required keys: ``id``, ``bbox_center``, ``bbox_scale``. Modified keys: ``bbox_center``.
     Added keys: ``bbox_displaced`` (bool).
