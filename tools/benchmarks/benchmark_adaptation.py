@@ -316,10 +316,15 @@ def plot(results: dict, out_dir: str) -> None:
         rows = read_json(osp.join(r['work_dir'], 'pseudo_labels', 'rounds.json'))
         if rows is not None and name not in CONTROLS:
             rounds[name] = rows
+    # each call redraws both figures with the runs it was given: say which, and where
     if curves:
-        plot_pck_curves(curves, osp.join(out_dir, 'pck_target.png'), '3D PCK on target test')
+        out = osp.join(out_dir, 'pck_target.png')
+        plot_pck_curves(curves, out, '3D PCK on target test')
+        print(f'wrote {out} ({", ".join(curves)})')
     if rounds:
-        plot_rounds(rounds, osp.join(out_dir, 'rounds.png'))
+        out = osp.join(out_dir, 'rounds.png')
+        plot_rounds(rounds, out)
+        print(f'wrote {out} ({", ".join(rounds)})')
 
 
 def paired_difference(run: dict, reference: dict) -> Optional[tuple]:
