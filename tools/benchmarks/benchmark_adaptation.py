@@ -338,22 +338,30 @@ def paired_difference(run: dict, reference: dict) -> Optional[tuple]:
     return statistics.fmean(diffs), statistics.stdev(diffs)
 
 
-def print_table(results: dict, source: str, oracle: str, reference: str,
-                several: bool) -> None:
-    """Print one markdown row per run, adding to each stage-2 run's results the gap it closes
-    between ``source`` and ``oracle`` (``gap_closed``) and, over several seeds, its paired
-    difference to ``reference`` (``vs_<reference>`` and its standard deviation)."""
+def add_comparisons(results: dict, source: str, oracle: str, reference: str,
+                    several: bool) -> None:
+    """Add to each stage-2 run's results the gap it closes between ``source`` and ``oracle``
+    (``gap_closed``) and, over several seeds, its paired difference to ``reference``
+    (``vs_<reference>`` and its standard deviation)."""
     src = results.get(source, {}).get('target_auc')
     orc = results.get(oracle, {}).get('target_auc')
+    for name, r in results.items():
+        if src is not None and orc is not None and orc > src and name not in STAGE1:
+            r['gap_closed'] = (r['target_auc'] - src) / (orc - src)
+        if several and reference in results and name != reference:
+            paired = paired_difference(r, results[reference])
+            if paired is not None:
+                r[f'vs_{reference}'], r[f'vs_{reference}_std'] = paired
+
+
+def print_table(results: dict, reference: str, several: bool) -> None:
+    """One markdown row per run, with what :func:`add_comparisons` added."""
     ref = reference
     print(f'\n| run | target AUC 20-50 mm{" (mean ± sd)" if several else ""} | target EPE (mm) '
           f'| source AUC | gap closed |{f" seeds | vs {ref}, paired |" if several else ""}')
     print(f'|---|---|---|---|---|{"---|---|" if several else ""}')
     for name, r in results.items():
-        closed = ''
-        if src is not None and orc is not None and orc > src and name not in STAGE1:
-            r['gap_closed'] = (r['target_auc'] - src) / (orc - src)
-            closed = f'{r["gap_closed"]:.0%}'
+        closed = f'{r["gap_closed"]:.0%}' if 'gap_closed' in r else ''
         auc = f'{r["target_auc"]:.3f}'
         if 'target_auc_std' in r:
             auc += f' ± {r["target_auc_std"]:.3f}'
@@ -361,11 +369,8 @@ def print_table(results: dict, source: str, oracle: str, reference: str,
         row = f'| {name} | {auc} | {r["target_epe"]:.1f} | {source} | {closed} |'
         if several:
             row += ' ' + ', '.join(f'{m["target_auc"]:.3f}' for m in r['seeds'].values()) + ' |'
-            paired = (paired_difference(r, results[ref])
-                      if ref in results and name != ref else None)
-            if paired is not None:
-                r[f'vs_{ref}'], r[f'vs_{ref}_std'] = paired
-                row += f' {paired[0]:+.4f} ± {paired[1]:.4f} |'
+            if f'vs_{ref}' in r:
+                row += f' {r[f"vs_{ref}"]:+.4f} ± {r[f"vs_{ref}_std"]:.4f} |'
             else:
                 row += ' |'
         print(row)
@@ -433,7 +438,9 @@ def main():
             continue
         results[name] = dict(work_dir=run_dir(args, name, min(per_seed)),
                              **summarise(per_seed))
-    print_table(results, args.source, args.oracle, args.reference, len(args.seeds) > 1)
+    several = len(args.seeds) > 1
+    add_comparisons(results, args.source, args.oracle, args.reference, several)
+    print_table(results, args.reference, several)
     plot(results, args.out_dir)
     print(json.dumps({n: {k: v for k, v in r.items() if k != 'work_dir'}
                       for n, r in results.items()}))
