@@ -98,7 +98,6 @@ class PseudoLabeller:
                     confidence=(consistency * feasibility).to(dtype),
                     corrected_uv=corrected_uv.to(dtype), views_uv=views_uv.to(dtype))
 
-
     def correct(self, uv: Tensor, z_rel: Tensor, K: Tensor,
                 is_left: Optional[Tensor] = None) -> Tuple[Tensor, Tensor, Tensor]:
         """The closest feasible pose to a 2.5D pose, back in 2.5D, and its feasibility.
