@@ -2,8 +2,8 @@
 """SemiHand for MMPose: semi-supervised 3D hand pose estimation from one RGB image.
 
 Importing the package registers its components in MMPose's registries (use
-``custom_imports = dict(imports=['semihand_mmpose'])`` in a config) and makes MMEngine's checkpoint
-loading work on torch >= 2.6.
+``custom_imports = dict(imports=['semihand_mmpose'])`` in a config), makes MMEngine's checkpoint
+loading work on torch >= 2.6 and its local file writes (checkpoints) atomic.
 """
 from . import codecs, datasets, engine, evaluation, models  # noqa: F401
 from .version import __version__

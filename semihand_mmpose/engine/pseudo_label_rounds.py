@@ -9,8 +9,8 @@ belong to the same unlabelled set (a fingerprint of its sample ids) and hold one
 or resuming stops with an error naming the file and what is wrong.
 """
 import hashlib
+import io
 import json
-import os
 import os.path as osp
 from typing import Dict, List, Sequence
 
@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from semihand_mmpose.biomech.skeleton import NUM_JOINTS
+from .atomic_local_backend import AtomicLocalBackend
 
 #: what every round file holds (``keep_joints`` too, unless written before joint selection)
 REQUIRED_KEYS = ('ids', 'uv', 'z_rel', 'confidence', 'keep', 'fingerprint')
@@ -59,18 +60,18 @@ def check_round_shapes(data: dict, num_samples: int, path: str) -> None:
 
 
 def save_round(path: str, labels: dict) -> None:
-    """Write a round atomically: to ``path + '.tmp'``, then renamed over ``path``.
+    """Write a round atomically (:class:`AtomicLocalBackend`: a temporary file renamed over
+    ``path``).
 
     Args:
         path (str): ``<work_dir>/pseudo_labels/round_XXX.pth``.
         labels (dict): Arrays ``ids`` (N,), ``uv`` (N, K, 2), ``z_rel``, ``confidence`` (N, K),
             ``keep`` (N,), ``keep_joints`` (N, K), ``iter``, and the ``fingerprint`` string.
     """
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    tmp = path + '.tmp'
-    torch.save({k: torch.as_tensor(v) if k != 'fingerprint' else str(v)
-                for k, v in labels.items()}, tmp)
-    os.replace(tmp, path)
+    with io.BytesIO() as f:
+        torch.save({k: torch.as_tensor(v) if k != 'fingerprint' else str(v)
+                    for k, v in labels.items()}, f)
+        AtomicLocalBackend().put(f.getvalue(), path)
 
 
 def load_round(path: str, fingerprint: str, num_samples: int) -> Dict[str, np.ndarray]:
@@ -103,10 +104,7 @@ def load_round(path: str, fingerprint: str, num_samples: int) -> Dict[str, np.nd
 def write_round_log(path: str, rows: List[dict]) -> None:
     """Write the rounds' statistics (``rounds.json``, the convergence curve that
     ``tools/analysis/plot_rounds.py`` draws) atomically."""
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    with open(path + '.tmp', 'w') as f:
-        json.dump(rows, f, indent=1)
-    os.replace(path + '.tmp', path)
+    AtomicLocalBackend().put_text(json.dumps(rows, indent=1), path)
 
 
 def read_round_log(path: str, num_rounds: int) -> List[dict]:

@@ -1,8 +1,6 @@
 # Copyright (c) semihand_mmpose authors. All rights reserved.
 """3D (and 2D) hand pose accuracy under the protocols papers report."""
 import json
-import os
-import os.path as osp
 from collections import OrderedDict, defaultdict
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -12,6 +10,7 @@ from mmengine.logging import MMLogger
 from mmpose.registry import METRICS
 
 from semihand_mmpose.biomech.skeleton import REF_BONE, ROOT_INDEX
+from semihand_mmpose.engine.atomic_local_backend import AtomicLocalBackend
 
 
 def align(pred: np.ndarray, gt: np.ndarray, valid: np.ndarray, alignment: str,
@@ -200,11 +199,7 @@ class Hand3DMetric(BaseMetric):
                         f'({self.auc_range[0]:g}-{self.auc_range[1]:g} mm, scale={self.scale}, '
                         f'alignment={self.alignment}), EPE {values["EPE"]:.2f} mm')
         if self.outfile_prefix:
-            os.makedirs(osp.dirname(osp.abspath(self.outfile_prefix)), exist_ok=True)
-            tmp = f'{self.outfile_prefix}.pck.json.tmp'
-            with open(tmp, 'w') as f:
-                json.dump(curves, f)
-            os.replace(tmp, f'{self.outfile_prefix}.pck.json')
+            AtomicLocalBackend().put_text(json.dumps(curves), f'{self.outfile_prefix}.pck.json')
         return metrics
 
     def _evaluate(self, results: List[dict]) -> Tuple[Dict[str, float], dict]:
