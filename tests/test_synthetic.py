@@ -6,7 +6,9 @@ import cv2
 import numpy as np
 import pytest
 
+from semihand_mmpose.biomech.skeleton import FINGERTIPS, REF_BONE, ROOT_INDEX
 from semihand_mmpose.datasets.synthetic import generator
+from semihand_mmpose.datasets.synthetic.domains import DOMAINS
 from semihand_mmpose.datasets.synthetic.hand_sampler import project
 
 
@@ -46,6 +48,27 @@ def test_target_domain_differs_from_source():
     # occluders and harder views hide more joints
     assert np.mean([s['visible'].mean() for s in tgt]) < np.mean([s['visible'].mean() for s in src])
 
+
+
+def test_target_poses_domain_has_the_source_look_and_wider_poses():
+    assert sorted(generator._DOMAIN_IDS) == sorted(DOMAINS)  # every domain has its draws
+    src = [generator.generate_sample('source', 0, i, 128) for i in range(40)]
+    tgt = [generator.generate_sample('target_poses', 0, i, 128) for i in range(40)]
+    # the same look: no sensor noise or JPEG, so the hands are as smooth as the source's
+    def roughness(s):
+        img, mask = s['image'].astype(np.float32), s['mask']
+        inside = (mask[:, 1:] == 1) & (mask[:, :-1] == 1)
+        return np.abs(np.diff(img, axis=1))[inside].mean()
+    ratio = np.mean([roughness(s) for s in tgt]) / np.mean([roughness(s) for s in src])
+    assert 0.8 < ratio < 1.25
+    # more curled fingers: fingertips closer to the wrist, in units of the reference bone
+    def reach(s):
+        j = s['joints_cam']
+        ref = np.linalg.norm(j[REF_BONE[1]] - j[REF_BONE[0]])
+        return np.linalg.norm(j[list(FINGERTIPS)] - j[ROOT_INDEX], axis=1).mean() / ref
+    assert np.mean([reach(s) for s in tgt]) < 0.9 * np.mean([reach(s) for s in src])
+    # hands turned further from the camera and curled hide more joints
+    assert np.mean([s['visible'].mean() for s in tgt]) < np.mean([s['visible'].mean() for s in src])
 
 def test_write_split_is_complete_and_atomic(small_split, tmp_path):
     ann_file, out = small_split

@@ -31,8 +31,8 @@ class SyntheticHand3DDataset(Hand3DDataset):
     the same splits ahead of time.
 
     Args:
-        domain (str): ``'source'`` (clean "rendered" hands, plays RHD) or ``'target'`` ("real-like",
-            plays STB / Dexter+Object).
+        domain (str): ``'source'`` (clean "rendered" hands, plays RHD), ``'target'`` ("real-like",
+            plays STB / Dexter+Object) or ``'target_poses'`` (the source's look, wider poses).
         split (str): A name for the split (``'train'``, ``'test'``...), part of the cache folder.
         num_samples (int): Number of images.
         seed (int): Seed of the split; use different seeds for different splits.

@@ -20,7 +20,8 @@ from . import domains, hand_sampler, renderer
 
 #: Bump when the generator's output changes, so stale caches are not reused.
 GENERATOR_VERSION = 3
-_DOMAIN_IDS = dict(source=0, target=1)
+#: One per key of :data:`domains.DOMAINS`; never renumber one (a sample's draws depend on it).
+_DOMAIN_IDS = dict(source=0, target=1, target_poses=2)
 ANNOTATION_FILE = 'annotations.json'
 
 
@@ -32,7 +33,8 @@ def generate_samples(domain: str, seed: int, indices: Sequence[int],
     drawn from each index's own generator, so the result does not depend on how indices are grouped.
 
     Args:
-        domain (str): ``'source'`` or ``'target'``.
+        domain (str): A key of :data:`~.domains.DOMAINS` (``'source'``, ``'target'``,
+            ``'target_poses'``).
         seed (int): The split's seed.
         indices (Sequence[int]): Indices of the samples in the split.
         image_size (int): Side of the square image.
@@ -121,7 +123,8 @@ def write_split(out_dir: str, domain: str, num_samples: int, seed: int = 0,
 
     Args:
         out_dir (str): Folder of the split; must not exist yet.
-        domain (str): ``'source'`` or ``'target'``.
+        domain (str): A key of :data:`~.domains.DOMAINS` (``'source'``, ``'target'``,
+            ``'target_poses'``).
         num_samples (int): Number of images.
         seed (int): Seed of the split.
         image_size (int): Side of the square images.
