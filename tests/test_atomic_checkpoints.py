@@ -1,15 +1,19 @@
 # Copyright (c) semihand_mmpose authors. All rights reserved.
 """Checkpoints are whole or absent: a write that fails part-way (a full disk) keeps the old file."""
 import os
+import signal
+import socket
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 import torch
 from mmengine.fileio import get_file_backend
 
-from semihand_mmpose.engine.atomic_local_backend import AtomicLocalBackend
+from semihand_mmpose.engine.atomic_local_backend import (AtomicLocalBackend,
+                                                         remove_stale_temporaries)
 
 resource = pytest.importorskip('resource')
 
@@ -64,3 +68,57 @@ def test_without_the_plugin_mmengine_leaves_a_truncated_checkpoint(tmp_path):
     assert os.path.getsize(path) == 1 << 20
     with pytest.raises(Exception):
         torch.load(path, weights_only=True)
+
+
+# Saves a 4 MB checkpoint with writes past 1 MB killing the process outright (SIGXFSZ at its
+# default action, which CPython sets to ignore: no Python clean-up runs, as with the
+# out-of-memory killer). argv: path.
+KILLED_SCRIPT = textwrap.dedent('''
+    import resource, signal, sys
+    import torch
+    import semihand_mmpose  # noqa: F401
+    from mmengine.runner.checkpoint import save_checkpoint
+    signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+    save_checkpoint({'w': torch.zeros(1 << 20)}, sys.argv[1])
+''')
+
+
+def _finished(*args: str) -> subprocess.Popen:
+    """A Python process run to its end: its pid is then free on this host."""
+    process = subprocess.Popen([sys.executable, *args])
+    process.wait()
+    return process
+
+
+def test_a_later_write_removes_what_a_killed_process_left(tmp_path):
+    killed = _finished('-c', KILLED_SCRIPT, str(tmp_path / 'iter_200.pth'))
+    assert killed.returncode == -signal.SIGXFSZ
+    host = socket.gethostname()
+    left = tmp_path / f'iter_200.pth.{host}.{killed.pid}.tmp'
+    assert os.listdir(tmp_path) == [left.name]  # no truncated iter_200.pth
+    assert left.stat().st_size == 1 << 20
+    # besides it: a file this process is writing, one of another host, one not ours at all
+    ours = tmp_path / f'iter_300.pth.{host}.{os.getpid()}.tmp'
+    other_host = tmp_path / f'iter_300.pth.another-{host}.{killed.pid}.tmp'
+    not_ours = tmp_path / f'notes.{killed.pid}.tmp'
+    for path in (ours, other_host, not_ours):
+        path.write_bytes(b'x')
+    an_hour_ago = time.time() - 3600
+    for path in (left, ours, other_host, not_ours):
+        os.utime(path, (an_hour_ago, an_hour_ago))
+    backend = get_file_backend(str(tmp_path))
+    backend.put(b'\x01', tmp_path / 'iter_100.pth')
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        ['iter_100.pth', ours.name, other_host.name, not_ours.name])
+
+
+def test_a_recent_temporary_file_of_a_gone_process_is_kept(tmp_path):
+    """A process of the same host name in another PID namespace (a second container) may still be
+    writing it: only files left alone for ``min_age_s`` go."""
+    done = _finished('-c', 'pass')
+    recent = tmp_path / f'iter_1.pth.{socket.gethostname()}.{done.pid}.tmp'
+    recent.write_bytes(b'x')
+    assert remove_stale_temporaries(str(tmp_path)) == []
+    assert remove_stale_temporaries(str(tmp_path), min_age_s=0) == [str(recent)]
+    assert os.listdir(tmp_path) == []

@@ -10,13 +10,20 @@ this re-registers the ``local`` storage backend (the ``''`` prefix of
 :func:`mmengine.fileio.get_file_backend`, the extension point MMEngine provides, as
 ``checkpoint_loading`` does for reading) with one that writes to a temporary file next to the
 target and renames it over the target: readers see the old file or the new one, never part of
-one. A failed write removes its temporary file and raises (a process killed outright may leave
-``<name>.<pid>.tmp`` behind, never a truncated ``<name>``). Every local write MMEngine makes
-through its file backends gets this (checkpoints, best checkpoints, ``mmengine.dump``); the
+one. A failed write removes its temporary file and raises. A process killed outright (the
+out-of-memory killer, ``kill -9``) leaves ``<name>.<host>.<pid>.tmp`` behind, never a truncated
+``<name>``; a later write into that directory removes such files once their process is gone
+from this host and they are no longer being written (:func:`remove_stale_temporaries`), so a
+run that is killed and resumed does not keep a checkpoint-sized file per kill. Every local write
+MMEngine makes through its file backends gets this (checkpoints, best checkpoints,
+``mmengine.dump``); the
 ``last_checkpoint`` pointer is written by the hook itself, after the checkpoint is complete.
 """
 import os
 import os.path as osp
+import re
+import socket
+import time
 from pathlib import Path
 from typing import Union
 
@@ -39,9 +46,12 @@ class AtomicLocalBackend(LocalBackend):
     @staticmethod
     def _replace(filepath: Union[str, Path], mode: str, obj, encoding) -> None:
         filepath = str(filepath)
-        mmengine.mkdir_or_exist(osp.dirname(filepath))
-        # per process, so two ranks writing the same file cannot mix their temporary files
-        tmp = f'{filepath}.{os.getpid()}.tmp'
+        directory = osp.dirname(filepath)
+        mmengine.mkdir_or_exist(directory)
+        remove_stale_temporaries(directory or '.')
+        # per host and process, so two ranks writing the same file cannot mix their temporary
+        # files, and a stale one can be told from one being written
+        tmp = f'{filepath}.{_HOST}.{os.getpid()}.tmp'
         try:
             with open(tmp, mode, encoding=encoding) as f:
                 f.write(obj)
@@ -50,6 +60,56 @@ class AtomicLocalBackend(LocalBackend):
             if osp.exists(tmp):
                 os.remove(tmp)
             raise
+
+
+_HOST = socket.gethostname()
+_TEMPORARY = re.compile(r'\.' + re.escape(_HOST) + r'\.(\d+)\.tmp$')
+
+
+def remove_stale_temporaries(directory: str, min_age_s: float = 600.0) -> list:
+    """Remove the temporary files of :class:`AtomicLocalBackend` in ``directory`` that a killed
+    process left behind.
+
+    A file counts as stale only when all three hold: it carries this host's name (a process on
+    another host sharing the directory is not ours to judge), its process no longer exists here,
+    and it has not been written to for ``min_age_s`` seconds (a process of the same host name in
+    another PID namespace, e.g. a second container, may still be writing it). Nothing is removed
+    on Windows, where ``os.kill`` cannot test a process without ending it.
+
+    Args:
+        directory (str): The directory to clean, not recursively.
+        min_age_s (float): How long a file must have been left alone. Defaults to 600.
+
+    Returns:
+        list[str]: The paths removed.
+    """
+    if os.name == 'nt':
+        return []
+    removed = []
+    now = time.time()
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            match = _TEMPORARY.search(entry.name)
+            if match is None or _alive(int(match.group(1))):
+                continue
+            try:
+                if now - entry.stat().st_mtime >= min_age_s:
+                    os.remove(entry.path)
+                    removed.append(entry.path)
+            except FileNotFoundError:  # removed meanwhile, by another rank's write
+                pass
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists on this host (signal 0 tests without sending)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by another user
+        return True
+    return True
 
 
 register_backend('local', AtomicLocalBackend, force=True, prefixes='')
