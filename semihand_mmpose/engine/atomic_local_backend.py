@@ -16,8 +16,8 @@ out-of-memory killer, ``kill -9``) leaves ``<name>.<host>.<pid>.tmp`` behind, ne
 from this host and they are no longer being written (:func:`remove_stale_temporaries`), so a
 run that is killed and resumed does not keep a checkpoint-sized file per kill. Every local write
 MMEngine makes through its file backends gets this (checkpoints, best checkpoints,
-``mmengine.dump``); the
-``last_checkpoint`` pointer is written by the hook itself, after the checkpoint is complete.
+``mmengine.dump``); the ``last_checkpoint`` pointer is written by the hook itself, after the
+checkpoint is complete.
 """
 import os
 import os.path as osp
@@ -29,6 +29,11 @@ from typing import Union
 
 import mmengine
 from mmengine.fileio import LocalBackend, register_backend
+
+
+#: temporary files are ``<name>.<host>.<pid>.tmp``: this host's, with the writer's pid
+_HOST = socket.gethostname()
+_TEMPORARY = re.compile(r'\.' + re.escape(_HOST) + r'\.(\d+)\.tmp$')
 
 
 class AtomicLocalBackend(LocalBackend):
@@ -60,10 +65,6 @@ class AtomicLocalBackend(LocalBackend):
             if osp.exists(tmp):
                 os.remove(tmp)
             raise
-
-
-_HOST = socket.gethostname()
-_TEMPORARY = re.compile(r'\.' + re.escape(_HOST) + r'\.(\d+)\.tmp$')
 
 
 def remove_stale_temporaries(directory: str, min_age_s: float = 600.0) -> list:
