@@ -5,6 +5,8 @@ Importing the package registers its components in MMPose's registries (use
 ``custom_imports = dict(imports=['semihand_mmpose'])`` in a config), makes MMEngine's checkpoint
 loading work on torch >= 2.6 and its local file writes (checkpoints) atomic.
 """
+# fileio first: it registers the atomic local file backend and imports nothing of the package
+from . import fileio  # noqa: F401
 from . import codecs, datasets, engine, evaluation, models  # noqa: F401
 from .version import __version__
 

@@ -12,8 +12,7 @@ import pytest
 import torch
 from mmengine.fileio import get_file_backend
 
-from semihand_mmpose.engine.atomic_local_backend import (AtomicLocalBackend,
-                                                         remove_stale_temporaries)
+from semihand_mmpose.fileio import AtomicLocalBackend, remove_stale_temporaries
 
 resource = pytest.importorskip('resource')
 

@@ -1,5 +1,4 @@
 # Copyright (c) semihand_mmpose authors. All rights reserved.
-from . import atomic_local_backend  # noqa: F401  (registers the atomic local file backend)
 from . import checkpoint_loading  # noqa: F401  (registers the local checkpoint loader)
 from .batch_norm_adaptation import adapt_batch_norm, restore_batch_norm  # noqa: F401
 from .hooks import *  # noqa: F401,F403

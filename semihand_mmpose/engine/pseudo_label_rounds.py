@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from semihand_mmpose.biomech.skeleton import NUM_JOINTS
-from semihand_mmpose.engine.atomic_local_backend import AtomicLocalBackend
+from semihand_mmpose.fileio import AtomicLocalBackend
 
 #: what every round file holds (``keep_joints`` too, unless written before joint selection)
 REQUIRED_KEYS = ('ids', 'uv', 'z_rel', 'confidence', 'keep', 'fingerprint')

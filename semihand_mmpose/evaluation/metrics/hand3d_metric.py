@@ -10,7 +10,7 @@ from mmengine.logging import MMLogger
 from mmpose.registry import METRICS
 
 from semihand_mmpose.biomech.skeleton import REF_BONE, ROOT_INDEX
-from semihand_mmpose.engine.atomic_local_backend import AtomicLocalBackend
+from semihand_mmpose.fileio import AtomicLocalBackend
 
 
 def align(pred: np.ndarray, gt: np.ndarray, valid: np.ndarray, alignment: str,

@@ -1,23 +1,22 @@
 # Copyright (c) semihand_mmpose authors. All rights reserved.
 """Write MMEngine's local files atomically, so that a checkpoint is either whole or absent.
 
-MMEngine 0.10.7 saves a checkpoint with ``LocalBackend.put``, which opens ``iter_N.pth`` and
-writes into it. A run that is killed, or a disk that fills up, during the write leaves a
-truncated checkpoint under its real name (seen in this project: a full disk left a 155 MB
-``iter_200.pth`` of 210 MB), and a run writing into a work dir that already holds a checkpoint of
-that name destroys the good file before the new one is whole. Rather than patching the runner,
-this re-registers the ``local`` storage backend (the ``''`` prefix of
-:func:`mmengine.fileio.get_file_backend`, the extension point MMEngine provides, as
-``checkpoint_loading`` does for reading) with one that writes to a temporary file next to the
-target and renames it over the target: readers see the old file or the new one, never part of
-one. A failed write removes its temporary file and raises. A process killed outright (the
-out-of-memory killer, ``kill -9``) leaves ``<name>.<host>.<pid>.tmp`` behind, never a truncated
-``<name>``; a later write into that directory removes such files once their process is gone
-from this host and they are no longer being written (:func:`remove_stale_temporaries`), so a
-run that is killed and resumed does not keep a checkpoint-sized file per kill. Every local write
-MMEngine makes through its file backends gets this (checkpoints, best checkpoints,
-``mmengine.dump``); the ``last_checkpoint`` pointer is written by the hook itself, after the
-checkpoint is complete.
+MMEngine 0.10.7 saves a checkpoint with ``LocalBackend.put``, which opens ``iter_N.pth`` and writes
+into it. A run that is killed, or a disk that fills up, during the write leaves a truncated
+checkpoint under its real name (seen in this project: a full disk left a 155 MB ``iter_200.pth`` of
+210 MB), and a run writing into a work dir that already holds a checkpoint of that name destroys
+the good file before the new one is whole. Rather than patching the runner, this re-registers the
+``local`` storage backend (the ``''`` prefix of :func:`mmengine.fileio.get_file_backend`, the
+extension point MMEngine provides, as :mod:`semihand_mmpose.engine.checkpoint_loading` does for
+reading) with one that writes to a temporary file next to the target and renames it over the
+target: readers see the old file or the new one, never part of one. A failed write removes its
+temporary file and raises. A process killed outright (the out-of-memory killer, ``kill -9``) leaves
+``<name>.<host>.<pid>.tmp`` behind, never a truncated ``<name>``; a later write into that directory
+removes such files once their process is gone from this host and they are no longer being written
+(:func:`remove_stale_temporaries`), so a run that is killed and resumed does not keep a
+checkpoint-sized file per kill. Every local write MMEngine makes through its file backends gets
+this (checkpoints, best checkpoints, ``mmengine.dump``); the ``last_checkpoint`` pointer is written
+by the hook itself, after the checkpoint is complete.
 """
 import os
 import os.path as osp
