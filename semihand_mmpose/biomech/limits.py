@@ -6,9 +6,12 @@ abduction towards the little finger is positive. The ranges are anatomical defau
 motion, rounded, after Cobos et al. 2008 and Spurr et al. 2020); ``tools/biomech/compute_limits.py``
 replaces them by percentiles of a labelled set.
 """
+import io
 from typing import Optional, Tuple
 
 import numpy as np
+
+from semihand_mmpose.fileio import AtomicLocalBackend
 
 #: (flexion lo, flexion hi, abduction lo, abduction hi) in degrees, per finger (thumb .. little) and
 #: per articulated joint (j1, j2, j3): the thumb's CMC, MCP, IP; a finger's MCP, PIP, DIP.
@@ -71,11 +74,10 @@ BONE_RATIO_LIMITS = np.stack([_template_bone_ratios() * 0.75, _template_bone_rat
 
 
 def save_limits(path: str, bone_ratio: np.ndarray, angle_deg: np.ndarray, **meta) -> None:
-    """Write a limits table (``.npz``) atomically."""
-    import os
-    tmp = f'{path}.tmp.npz'
-    np.savez(tmp, bone_ratio=bone_ratio, angle_deg=angle_deg, **meta)
-    os.replace(tmp, path)
+    """Write a limits table (``.npz``) atomically (:class:`AtomicLocalBackend`)."""
+    with io.BytesIO() as f:
+        np.savez(f, bone_ratio=bone_ratio, angle_deg=angle_deg, **meta)
+        AtomicLocalBackend().put(f.getvalue(), path)
 
 
 def load_limits(path: str) -> dict:

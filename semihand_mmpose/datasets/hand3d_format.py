@@ -2,11 +2,11 @@
 """Writing the 3D hand format that :class:`Hand3DDataset` reads (generator and converters share
 it)."""
 import json
-import os
-import os.path as osp
 from typing import List, Sequence, Tuple
 
 import numpy as np
+
+from semihand_mmpose.fileio import AtomicLocalBackend
 
 CATEGORIES = [dict(id=1, name='hand', supercategory='hand')]
 
@@ -55,14 +55,8 @@ def hand_annotation(ann_id: int, image_id: int, bbox: List[float], uv: np.ndarra
 
 def write_annotations(path: str, images: Sequence[dict], annotations: Sequence[dict],
                       info: dict) -> None:
-    """Write a COCO-style 3D hand JSON atomically: a reader sees the old file or the new one."""
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    tmp = f'{path}.tmp-{os.getpid()}'
-    try:
-        with open(tmp, 'w') as f:
-            json.dump(dict(info=info, images=list(images), annotations=list(annotations),
-                           categories=CATEGORIES), f)
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+    """Write a COCO-style 3D hand JSON atomically (:class:`AtomicLocalBackend`): a reader sees the
+    old file or the new one."""
+    AtomicLocalBackend().put_text(
+        json.dumps(dict(info=info, images=list(images), annotations=list(annotations),
+                        categories=CATEGORIES)), path)
