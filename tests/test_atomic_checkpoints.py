@@ -121,3 +121,46 @@ def test_a_recent_temporary_file_of_a_gone_process_is_kept(tmp_path):
     assert remove_stale_temporaries(str(tmp_path)) == []
     assert remove_stale_temporaries(str(tmp_path), min_age_s=0) == [str(recent)]
     assert os.listdir(tmp_path) == []
+
+
+def test_the_file_is_on_disk_before_its_rename_and_the_rename_after_it(tmp_path, monkeypatch):
+    """fsync of the temporary file, then the rename, then fsync of the directory: a power cut at
+    any point leaves the old file or the whole new one under the real name."""
+    from semihand_mmpose.fileio import atomic_local_backend as module
+    events = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd):
+        events.append(('fsync', os.path.realpath(f'/proc/self/fd/{fd}')
+                       if os.path.exists('/proc/self/fd') else fd))
+        real_fsync(fd)
+
+    def replace(src, dst):
+        events.append(('replace', os.path.basename(src), os.path.basename(dst)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(module.os, 'fsync', fsync)
+    monkeypatch.setattr(module.os, 'replace', replace)
+    target = tmp_path / 'iter_1.pth'
+    AtomicLocalBackend().put(b'\x01\x02', target)
+    tmp_name = f'iter_1.pth.{socket.gethostname()}.{os.getpid()}.tmp'
+    assert [event[0] for event in events] == ['fsync', 'replace', 'fsync']
+    assert events[1] == ('replace', tmp_name, 'iter_1.pth')
+    if os.path.exists('/proc/self/fd'):  # which file each fsync was given
+        assert events[0][1] == str(tmp_path.resolve() / tmp_name)
+        assert events[2][1] == str(tmp_path.resolve())
+    assert target.read_bytes() == b'\x01\x02'
+
+
+def test_a_plain_local_backend_cached_before_the_plugin_is_replaced():
+    """A backend that mmengine cached (``enable_singleton=True``) before the plugin was imported
+    is built again as the atomic one, not returned from the cache."""
+    script = textwrap.dedent('''
+        from mmengine.fileio import get_file_backend
+        print(type(get_file_backend('/tmp/a.pth', enable_singleton=True)).__name__)
+        import semihand_mmpose  # noqa: F401
+        print(type(get_file_backend('/tmp/a.pth', enable_singleton=True)).__name__)
+    ''')
+    out = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ['LocalBackend', 'AtomicLocalBackend']

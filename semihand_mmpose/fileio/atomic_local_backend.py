@@ -9,14 +9,17 @@ the good file before the new one is whole. Rather than patching the runner, this
 ``local`` storage backend (the ``''`` prefix of :func:`mmengine.fileio.get_file_backend`, the
 extension point MMEngine provides, as :mod:`semihand_mmpose.engine.checkpoint_loading` does for
 reading) with one that writes to a temporary file next to the target and renames it over the
-target: readers see the old file or the new one, never part of one. A failed write removes its
-temporary file and raises. A process killed outright (the out-of-memory killer, ``kill -9``) leaves
-``<name>.<host>.<pid>.tmp`` behind, never a truncated ``<name>``; a later write into that directory
-removes such files once their process is gone from this host and they are no longer being written
-(:func:`remove_stale_temporaries`), so a run that is killed and resumed does not keep a
-checkpoint-sized file per kill. Every local write MMEngine makes through its file backends gets
-this (checkpoints, best checkpoints, ``mmengine.dump``); the ``last_checkpoint`` pointer is written
-by the hook itself, after the checkpoint is complete.
+target: readers see the old file or the new one, never part of one. The file is synced to disk
+before the rename and the directory after it, so this holds across a power cut too. A failed write
+removes its temporary file and raises. A process killed outright (the out-of-memory killer,
+``kill -9``) leaves ``<name>.<host>.<pid>.tmp`` behind, never a truncated ``<name>``; a later write
+into that directory removes such files once their process is gone from this host and they are no
+longer being written (:func:`remove_stale_temporaries`), so a run that is killed and resumed does
+not keep a checkpoint-sized file per kill. Every local write MMEngine makes through its file
+backends gets this (checkpoints, best checkpoints, ``mmengine.dump``); the ``last_checkpoint``
+pointer is written by the hook itself, after the checkpoint is complete. Plain local backends that
+MMEngine cached before this module was imported are dropped from its cache, so they are built again
+as this one.
 """
 import os
 import os.path as osp
@@ -28,6 +31,7 @@ from typing import Union
 
 import mmengine
 from mmengine.fileio import LocalBackend, register_backend
+from mmengine.fileio import io as mmengine_io
 
 
 #: temporary files are ``<name>.<host>.<pid>.tmp``: this host's, with the writer's pid
@@ -59,11 +63,16 @@ class AtomicLocalBackend(LocalBackend):
         try:
             with open(tmp, mode, encoding=encoding) as f:
                 f.write(obj)
+                # on disk before the rename, or a power cut could leave the new name on an empty
+                # file (a file system may order the rename first)
+                f.flush()
+                os.fsync(f.fileno())
             os.replace(tmp, filepath)
         except BaseException:
             if osp.exists(tmp):
                 os.remove(tmp)
             raise
+        _sync_directory(directory or '.')
 
 
 def remove_stale_temporaries(directory: str, min_age_s: float = 600.0) -> list:
@@ -101,6 +110,17 @@ def remove_stale_temporaries(directory: str, min_age_s: float = 600.0) -> list:
     return removed
 
 
+def _sync_directory(directory: str) -> None:
+    """Make a rename in ``directory`` durable (POSIX; Windows cannot open a directory to sync)."""
+    if os.name == 'nt':
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def _alive(pid: int) -> bool:
     """Whether a process ``pid`` exists on this host (signal 0 tests without sending)."""
     try:
@@ -112,4 +132,15 @@ def _alive(pid: int) -> bool:
     return True
 
 
-register_backend('local', AtomicLocalBackend, force=True, prefixes='')
+def _replace_local_backend() -> None:
+    """Register :class:`AtomicLocalBackend` for local paths, and drop the plain local backends that
+    :func:`mmengine.fileio.get_file_backend` cached before this module was imported
+    (``enable_singleton=True``), so that a later call builds the atomic one instead of returning a
+    cached plain one."""
+    register_backend('local', AtomicLocalBackend, force=True, prefixes='')
+    cache = mmengine_io.backend_instances
+    for key in [k for k, v in cache.items() if type(v) is LocalBackend]:
+        del cache[key]
+
+
+_replace_local_backend()
