@@ -256,6 +256,19 @@ def test_every_run_config_parses(bench):
         assert cfgs[name].model.semi_train_cfg.pseudo_weight == 0.25
         assert dict(cfgs[name].model.semi_train_cfg, pseudo_weight=1.0) == \
             cfgs[base].model.semi_train_cfg
+    # the tuned run: weight 0.25's model, and a student view that is the default's without its
+    # geometric perturbation and cut-out (the photometric steps with their parameters)
+    tuned, default = cfgs['tuned'], cfgs['semihand']
+    assert tuned.model == cfgs['pseudo_weight_025'].model
+    student = tuned.train_dataloader.dataset.datasets[1].pipeline[-1]['unsup_student']
+    strong = default.train_dataloader.dataset.datasets[1].pipeline[-1]['unsup_student']
+    assert [s['type'] for s in strong] == ['FastRandomBBoxTransform', 'HandAffine',
+                                          'PhotometricDistortion', 'RandomBlurNoise',
+                                          'mmdet.CutOut', 'PackHand3DInputs']
+    assert student == strong[1:4] + strong[5:]
+    labelled = tuned.train_dataloader.dataset.datasets[0]
+    assert labelled == default.train_dataloader.dataset.datasets[0]
+    assert tuned.custom_hooks == default.custom_hooks
     # the default stage 2's budget: 850 + 300, the decay stretched to the end, on each domain
     budget = cfgs['source_only'].train_cfg.max_iters + cfgs['semihand'].train_cfg.max_iters
     for name, domain in (('source_only_same_budget', 'source'), ('oracle_same_budget', 'target')):
