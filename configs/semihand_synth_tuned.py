@@ -10,13 +10,10 @@ _base_ = ['./semihand_synth_finetune.py']
 model = dict(semi_train_cfg=dict(pseudo_weight=0.25))
 
 photometric_student = [_base_.affine] + _base_.photometric + [_base_.pack]
-# config lists replace rather than merge: both datasets are given in full
+# config lists replace rather than merge: both datasets are given in full, the unlabelled one with
+# the default's pipeline but for the student's branch
 train_dataloader = dict(dataset=dict(datasets=[
     _base_.labelled,
-    dict(_base_.unlabelled, pipeline=[
-        dict(type='LoadImage'),
-        dict(type='GetBBoxCenterScale', padding=1.25),
-        dict(type='mmdet.MultiBranch', branch_field=_base_.branch_field,
-             unsup_student=photometric_student, **_base_.train_teacher_branches),
-    ]),
+    dict(_base_.unlabelled, pipeline=_base_.unsup_pipeline[:-1] + [
+        dict(_base_.unsup_pipeline[-1], unsup_student=photometric_student)]),
 ]))

@@ -2,13 +2,10 @@
 _base_ = ['../semihand_synth_finetune.py']
 weak_student = [dict(type='HandAffine', input_size=_base_.input_size),
                 dict(type='PackHand3DInputs')]
-# config lists replace rather than merge: both datasets are given in full
+# config lists replace rather than merge: both datasets are given in full, the unlabelled one with
+# the default's pipeline but for the student's branch
 train_dataloader = dict(dataset=dict(datasets=[
     _base_.labelled,
-    dict(_base_.unlabelled, pipeline=[
-        dict(type='LoadImage'),
-        dict(type='GetBBoxCenterScale', padding=1.25),
-        dict(type='mmdet.MultiBranch', branch_field=_base_.branch_field,
-             unsup_student=weak_student, **_base_.train_teacher_branches),
-    ]),
+    dict(_base_.unlabelled, pipeline=_base_.unsup_pipeline[:-1] + [
+        dict(_base_.unsup_pipeline[-1], unsup_student=weak_student)]),
 ]))
