@@ -54,9 +54,9 @@ class AtomicLocalBackend(LocalBackend):
     @staticmethod
     def _replace(filepath: Union[str, Path], mode: str, obj, encoding) -> None:
         filepath = str(filepath)
-        directory = osp.dirname(filepath)
+        directory = osp.dirname(filepath) or '.'
         mmengine.mkdir_or_exist(directory)
-        remove_stale_temporaries(directory or '.')
+        remove_stale_temporaries(directory)
         # per host and process, so two ranks writing the same file cannot mix their temporary
         # files, and a stale one can be told from one being written
         tmp = f'{filepath}.{_HOST}.{os.getpid()}.tmp'
@@ -72,7 +72,7 @@ class AtomicLocalBackend(LocalBackend):
             if osp.exists(tmp):
                 os.remove(tmp)
             raise
-        _sync_directory(directory or '.')
+        _sync_directory(directory)
 
 
 def remove_stale_temporaries(directory: str, min_age_s: float = 600.0) -> list:
