@@ -34,9 +34,12 @@ def test_train_resume_and_test_through_the_cli(tmp_path, synthetic_root):
     _run(['tools/train.py', cfg, '--work-dir', work] + small +
          ['train_cfg.max_iters=2', 'train_cfg.val_interval=2'], ROOT)
     assert osp.isfile(osp.join(work, 'iter_2.pth'))
-    # resume continues from iteration 2 (needs MMEngine's torch.load fix on torch >= 2.6)
+    # resume continues from iteration 2 (needs MMEngine's torch.load fix on torch >= 2.6), even
+    # with MMEngine's `last_checkpoint` pointer left empty, as a power cut can leave it
+    open(osp.join(work, 'last_checkpoint'), 'w').close()
     log = _run(['tools/train.py', cfg, '--work-dir', work, '--resume'] + small +
                ['train_cfg.max_iters=4', 'train_cfg.val_interval=4'], ROOT)
+    assert 'last_checkpoint is empty; resuming from the newest checkpoint' in log
     assert 'resumed epoch: 0, iter: 2' in log
     assert osp.isfile(osp.join(work, 'iter_4.pth'))
     out_json = str(tmp_path / 'metrics.json')

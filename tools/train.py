@@ -13,6 +13,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
+from semihand_mmpose.engine.resume import find_resume_checkpoint  # noqa: E402
+
 
 def parse_args():
     parser = argparse.ArgumentParser(description='Train a pose model')
@@ -112,10 +114,14 @@ def merge_args(cfg, args):
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
 
-    # resume training
+    # resume training: from the work dir's newest checkpoint when `last_checkpoint` names none
+    # that exists (see semihand_mmpose/engine/resume.py); with nothing to resume, the run starts
+    # as configured, from its `load_from` if it has one (MMPose's tool dropped it)
     if args.resume == 'auto':
-        cfg.resume = True
-        cfg.load_from = None
+        resume_from = find_resume_checkpoint(cfg.work_dir)
+        cfg.resume = resume_from is not None
+        if resume_from is not None:
+            cfg.load_from = resume_from
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume

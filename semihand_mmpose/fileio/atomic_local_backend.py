@@ -17,9 +17,10 @@ into that directory removes such files once their process is gone from this host
 longer being written (:func:`remove_stale_temporaries`), so a run that is killed and resumed does
 not keep a checkpoint-sized file per kill. Every local write MMEngine makes through its file
 backends gets this (checkpoints, best checkpoints, ``mmengine.dump``); the ``last_checkpoint``
-pointer is written by the hook itself, after the checkpoint is complete. Plain local backends that
-MMEngine cached before this module was imported are dropped from its cache, so they are built again
-as this one.
+pointer is written by the hook itself, after the checkpoint is complete, and ``tools/train.py
+--resume`` does without it when it is empty or stale (:mod:`semihand_mmpose.engine.resume`). Plain
+local backends that MMEngine cached before this module was imported are dropped from its cache, so
+they are built again as this one.
 """
 import os
 import os.path as osp
