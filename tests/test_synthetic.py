@@ -87,6 +87,24 @@ def test_write_split_is_complete_and_atomic(small_split, tmp_path):
     assert not os.path.exists(tmp_path / 'x')
 
 
+def test_write_split_syncs_the_images_before_the_rename(tmp_path, monkeypatch):
+    """A power cut must not leave a renamed split whose images never reached the disk: everything
+    is synced, then the folder renamed, then its parent synced."""
+    events = []
+    real_rename = os.rename
+
+    def rename(src, dst):
+        events.append(('rename', os.path.isfile(os.path.join(src, 'annotations.json')), dst))
+        real_rename(src, dst)
+
+    monkeypatch.setattr(generator.os, 'sync', lambda: events.append(('sync',)), raising=False)
+    monkeypatch.setattr(generator.os, 'rename', rename)
+    monkeypatch.setattr(generator, 'sync_directory', lambda d: events.append(('sync_dir', d)))
+    out = str(tmp_path / 'split')
+    generator.write_split(out, 'source', 2, image_size=64, nproc=1)
+    assert events == [('sync',), ('rename', True, out), ('sync_dir', str(tmp_path))]
+
+
 def test_written_images_and_masks_are_the_generated_pixels(tmp_path):
     """Both image encodings on disk are lossless: uncompressed for the source domain, the domain's
     own JPEG bytes for the target."""

@@ -73,7 +73,7 @@ class AtomicLocalBackend(LocalBackend):
             if osp.exists(tmp):
                 os.remove(tmp)
             raise
-        _sync_directory(directory)
+        sync_directory(directory)
 
 
 def remove_stale_temporaries(directory: str, min_age_s: float = 600.0) -> list:
@@ -111,7 +111,7 @@ def remove_stale_temporaries(directory: str, min_age_s: float = 600.0) -> list:
     return removed
 
 
-def _sync_directory(directory: str) -> None:
+def sync_directory(directory: str) -> None:
     """Make a rename in ``directory`` durable (POSIX; Windows cannot open a directory to sync)."""
     if os.name == 'nt':
         return

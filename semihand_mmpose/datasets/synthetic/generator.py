@@ -2,8 +2,8 @@
 """Generate labelled synthetic hand images and write them as a COCO-style 3D hand split.
 
 Each sample depends only on ``(seed, domain, index)``, so a split is the same whatever the number of
-worker processes. A split is written to a temporary folder and renamed into place when complete, so
-a reader never sees half of one.
+worker processes. A split is written to a temporary folder and renamed into place when complete,
+after a sync, so a reader never sees half of one, not even after a power cut.
 """
 import os
 import os.path as osp
@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 from mmengine.utils import track_parallel_progress
 
+from ...fileio import sync_directory
 from ..hand3d_format import hand_annotation, keypoint_bbox, write_annotations
 from . import domains, hand_sampler, renderer
 
@@ -160,12 +161,18 @@ def write_split(out_dir: str, domain: str, num_samples: int, seed: int = 0,
             osp.join(tmp_dir, ANNOTATION_FILE), images, anns,
             info=dict(description=f'semihand_mmpose synthetic hands, domain {domain}',
                       version=GENERATOR_VERSION, seed=seed, image_size=image_size))
+        # the images were written by the worker processes: one sync puts all of them on disk
+        # before the rename can, so a power cut leaves the split whole or absent
+        if hasattr(os, 'sync'):
+            os.sync()
         try:
             os.rename(tmp_dir, out_dir)
         except OSError:
             if not osp.isfile(osp.join(out_dir, ANNOTATION_FILE)):
                 raise
             shutil.rmtree(tmp_dir)  # another process finished the same split first
+        else:
+            sync_directory(parent)
     except BaseException:
         shutil.rmtree(tmp_dir, ignore_errors=True)
         raise
