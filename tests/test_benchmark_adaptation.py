@@ -36,6 +36,7 @@ def bench(monkeypatch):
         with lock:
             calls.append(('train', name, load_from, seed, log_file) + tuple(cfg_options))
         os.makedirs(work_dir, exist_ok=True)
+        open(osp.join(work_dir, 'iter_1.pth'), 'wb').close()
         with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
             f.write(osp.join(work_dir, 'iter_1.pth'))
 

@@ -82,6 +82,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Optional, Sequence
 
+from semihand_mmpose.engine.resume import find_resume_checkpoint
 from semihand_mmpose.visualization import plot_pck_curves, plot_rounds
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -169,15 +170,13 @@ def test_metrics(work_dir: str):
 
 
 def last_checkpoint(work_dir: str, required: bool = True):
-    """The checkpoint MMEngine recorded last in ``work_dir``."""
-    record = osp.join(work_dir, 'last_checkpoint')
-    if not osp.isfile(record):
-        if not required:
-            return None
-        raise FileNotFoundError(f'{record} does not exist: run the {osp.basename(work_dir)} run '
-                                'first (SemiHand variants start from its checkpoint)')
-    with open(record) as f:
-        return f.read().strip()
+    """The checkpoint MMEngine recorded last in ``work_dir`` (the newest one there when its
+    ``last_checkpoint`` pointer is empty or stale, as ``tools/train.py --resume`` finds it)."""
+    checkpoint = find_resume_checkpoint(work_dir)
+    if checkpoint is None and required:
+        raise FileNotFoundError(f'{work_dir} has no checkpoint: run the {osp.basename(work_dir)} '
+                                'run first (SemiHand variants start from its checkpoint)')
+    return checkpoint
 
 
 def run_dir(args, name: str, seed: int) -> str:
