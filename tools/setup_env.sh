@@ -72,9 +72,15 @@ setup() {
 
 setup
 # The plugin itself: an editable install pointing at this checkout (seconds; redone when the
-# environment is shared by another clone).
+# environment is shared by another clone, which the log names: tools/train.py, tools/test.py and
+# `python -m pytest` run from a checkout use that checkout's code whichever one is installed, the
+# other scripts under tools/ the installed one).
 # (checked from / so the current directory's copy on sys.path does not count as installed)
-if [ "$(cd / && "$VENV/bin/python" -c 'import semihand_mmpose, os; print(os.path.dirname(os.path.dirname(semihand_mmpose.__file__)))' 2>/dev/null)" != "$ROOT" ]; then
+INSTALLED="$(cd / && "$VENV/bin/python" -c 'import semihand_mmpose, os; print(os.path.dirname(os.path.dirname(semihand_mmpose.__file__)))' 2>/dev/null || true)"
+if [ "$INSTALLED" != "$ROOT" ]; then
+    if [ -n "$INSTALLED" ]; then
+        log "pointing $VENV's semihand_mmpose at $ROOT (it was $INSTALLED)"
+    fi
     "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e "$ROOT"
 fi
 
