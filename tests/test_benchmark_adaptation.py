@@ -41,18 +41,20 @@ def bench(monkeypatch):
             f.write(osp.join(work_dir, 'iter_1.pth'))
 
     def fake_test(name, config, checkpoint, work_dir, log_file=None, threads=None,
-                  cfg_options=()):
+                  cfg_options=(), split='test'):
         run = osp.basename(work_dir).split('-seed')
         key = (run[0], int(run[1]) if len(run) > 1 else 0)
         with lock:
-            calls.append(('test', name, checkpoint) + tuple(cfg_options))
-        curve = dict(auc=AUC[key], epe=100 * (1 - AUC[key]))
-        with open(osp.join(work_dir, 'test.pck.json'), 'w') as f:
-            json.dump(dict(synthetic_target=curve), f)
+            calls.append(('test', name, checkpoint) + tuple(cfg_options)
+                         + ((split,) if split != 'test' else ()))
+        # the held-out split scores every run 0.01 lower
+        auc = AUC[key] - (0.01 if split == 'val' else 0.0)
+        with open(osp.join(work_dir, f'{split}.pck.json'), 'w') as f:
+            json.dump(dict(synthetic_target=dict(auc=auc, epe=100 * (1 - auc))), f)
 
     monkeypatch.setattr(module, 'train', fake_train)
     monkeypatch.setattr(module, 'test', fake_test)
-    monkeypatch.setattr(module, 'plot', lambda results, out_dir: None)
+    monkeypatch.setattr(module, 'plot', lambda results, out_dir, split='test': None)
     return module, calls
 
 
@@ -159,6 +161,45 @@ def test_reuse_neither_retrains_nor_retests(bench, tmp_path, monkeypatch, capsys
     again = _main(module, monkeypatch, capsys, *(args + ['--reuse']))
     assert calls == []
     assert again == first
+
+
+def test_the_held_out_split_retests_trained_runs_apart_from_the_test_split(bench, tmp_path,
+                                                                          monkeypatch, capsys):
+    """``--eval-split val`` scores the same checkpoints on the second target split: with
+    ``--reuse`` nothing trains again, every run is tested once more into ``val.pck.json``, and
+    the test split's results stay as they were."""
+    module, calls = bench
+    args = ['--out-dir', str(tmp_path / 'bench'), '--runs', 'source_only', 'oracle', 'semihand',
+            '--seeds', '0', '1']
+    first = _main(module, monkeypatch, capsys, *args)
+    calls.clear()
+    val = _main(module, monkeypatch, capsys, *(args + ['--reuse', '--eval-split', 'val']))
+    assert sorted(c[1] for c in calls) == ['oracle', 'semihand', 'semihand-seed1', 'source_only']
+    assert all(c[0] == 'test' and c[-1] == 'val' for c in calls)
+    assert val['semihand']['eval_split'] == 'val' and first['semihand']['eval_split'] == 'test'
+    assert val['semihand']['target_auc'] == pytest.approx(first['semihand']['target_auc'] - 0.01)
+    # (0.51 - 0.29) / (0.69 - 0.29)
+    assert val['semihand']['gap_closed'] == pytest.approx(0.55)
+    calls.clear()
+    assert _main(module, monkeypatch, capsys, *(args + ['--reuse'])) == first
+    assert calls == []
+
+
+def test_the_held_out_split_options_address_each_configs_target_test_set(bench):
+    """The val options name the second test dataset: in every run's config that is the target
+    test set, which they turn into a split of other hands (another seed)."""
+    from mmengine.config import Config
+    module, _ = bench
+    val = dict(option.split('=') for option in module.EVAL_SPLITS['val'])
+    assert val == {'test_dataloader.dataset.datasets.1.split': 'val',
+                   'test_dataloader.dataset.datasets.1.seed': '2000'}
+    for path in sorted(set(module.RUNS.values())):
+        cfg = Config.fromfile(osp.join(ROOT, path))
+        target = cfg.test_dataloader.dataset.datasets[1]
+        assert (target.domain, target.split, target.seed) == ('target', 'test', 1001), path
+        train = cfg.train_dataloader.dataset
+        for dataset in (train.datasets if 'datasets' in train else [train]):
+            assert dataset.seed != 2000, path
 
 
 def test_no_train_compiles_what_is_there(bench, tmp_path, monkeypatch, capsys):

@@ -47,6 +47,16 @@ have the same budget. ``--reference`` names the run that the others are paired w
         oracle_long semihand_long continued_long no_selection_long --seeds 0 1 2 \
         --reference semihand_long --source source_only_long --oracle oracle_long --reuse
 
+Every setting that differs between the runs was chosen on the 500 target-test hands that score
+them: these domains have no other labelled target set. ``--eval-split val`` scores the same
+checkpoints on a second one (500 target hands, seed 2000, no setting chosen on it) and writes
+``<work dir>/val.pck.json``; with ``--reuse`` it trains nothing that is trained and only tests::
+
+    python tools/benchmarks/benchmark_adaptation.py --out-dir work_dirs/adapt_plain --runs \
+        source_only_same_budget oracle_same_budget pseudo_weight_025 tuned --seeds 0 1 2 3 4 \
+        --reuse --eval-split val --reference pseudo_weight_025 \
+        --source source_only_same_budget --oracle oracle_same_budget
+
 ``--cfg-options`` changes every stage-2 run (training and test) as ``tools/train.py``'s flag of
 that name does, so a whole table can be measured at another setting; give it its own
 ``--out-dir`` and take stage 1 from the first one with ``--stage1-dir``::
@@ -142,6 +152,14 @@ STAGE1 = ('source_only', 'oracle', 'source_only_same_budget', 'oracle_same_budge
 START = {name: 'source_only_photometric'
          for name in ('semihand_photometric', 'continued_photometric', 'no_pseudo_photometric',
                       'no_consistency_photometric', 'no_selection_photometric')}
+#: the labelled target splits a run can be scored on: the target test set every config tests on,
+#: or a second one (500 hands, seed 2000) that no setting was chosen on; the options turn a
+#: config's target test set (the second of its test datasets) into that split
+EVAL_SPLITS = {
+    'test': (),
+    'val': ('test_dataloader.dataset.datasets.1.split=val',
+            'test_dataloader.dataset.datasets.1.seed=2000'),
+}
 #: what ``config_value`` returns for a key that a config does not set
 MISSING = '<not set>'
 #: the controls (every unlabelled loss off): their rounds are left out of the rounds plot. The
@@ -158,10 +176,11 @@ def read_json(path: str):
         return json.load(f)
 
 
-def test_metrics(work_dir: str):
-    """Target and source AUC / EPE of the test of ``work_dir``'s checkpoint (the curves file the
-    metric writes through ``outfile_prefix``), or ``None`` before it."""
-    data = read_json(osp.join(work_dir, 'test.pck.json'))
+def test_metrics(work_dir: str, split: str = 'test'):
+    """Target and source AUC / EPE of the test of ``work_dir``'s checkpoint on the target
+    ``split`` (the curves file the metric writes through ``outfile_prefix``), or ``None`` before
+    it."""
+    data = read_json(osp.join(work_dir, f'{split}.pck.json'))
     if data is None:
         return None
     target, source = data['synthetic_target'], data.get('synthetic_source')
@@ -216,10 +235,12 @@ def train(name: str, config: str, work_dir: str, load_from: Optional[str] = None
 
 
 def test(name: str, config: str, checkpoint: str, work_dir: str, log_file: Optional[str] = None,
-         threads: Optional[int] = None, cfg_options: Sequence[str] = ()) -> None:
+         threads: Optional[int] = None, cfg_options: Sequence[str] = (),
+         split: str = 'test') -> None:
     cmd = [sys.executable, 'tools/test.py', config, checkpoint, '--work-dir',
-           osp.join(work_dir, 'test'), '--cfg-options',
-           f'test_evaluator.outfile_prefix={osp.join(work_dir, "test")}', *cfg_options]
+           osp.join(work_dir, split), '--cfg-options',
+           f'test_evaluator.outfile_prefix={osp.join(work_dir, split)}', *cfg_options,
+           *EVAL_SPLITS[split]]
     call(name, cmd, log_file, threads)
 
 
@@ -268,7 +289,7 @@ def run_one(name: str, seed: int, args) -> Optional[dict]:
     work_dir = run_dir(args, name, seed)
     # --cfg-options change the stage-2 runs (and their tests) only: stage 1 is what they share
     options = () if name in STAGE1 else args.cfg_options
-    metrics = test_metrics(work_dir) if args.reuse else None
+    metrics = test_metrics(work_dir, args.eval_split) if args.reuse else None
     if metrics is not None:
         return metrics
     log_file = osp.join(work_dir, 'benchmark.log') if args.jobs > 1 else None
@@ -286,8 +307,9 @@ def run_one(name: str, seed: int, args) -> Optional[dict]:
             train(tag, RUNS[name], work_dir, start, None if name in STAGE1 else seed, log_file,
                   args.threads_per_job, options)
             checkpoint = last_checkpoint(work_dir)
-    test(tag, RUNS[name], checkpoint, work_dir, log_file, args.threads_per_job, options)
-    return test_metrics(work_dir)
+    test(tag, RUNS[name], checkpoint, work_dir, log_file, args.threads_per_job, options,
+         args.eval_split)
+    return test_metrics(work_dir, args.eval_split)
 
 
 def run_all(jobs: list, args) -> dict:
@@ -308,11 +330,12 @@ def summarise(per_seed: dict) -> dict:
     return summary
 
 
-def plot(results: dict, out_dir: str) -> None:
-    """PCK curves on target test and the pseudo-label rounds of every run that learns from them."""
+def plot(results: dict, out_dir: str, split: str = 'test') -> None:
+    """PCK curves on the target ``split`` and the pseudo-label rounds of every run that learns from
+    them."""
     curves, rounds = {}, {}
     for name, r in results.items():
-        test_curves = read_json(osp.join(r['work_dir'], 'test.pck.json'))
+        test_curves = read_json(osp.join(r['work_dir'], f'{split}.pck.json'))
         if test_curves is not None:
             curves[name] = test_curves['synthetic_target']
         rows = read_json(osp.join(r['work_dir'], 'pseudo_labels', 'rounds.json'))
@@ -320,8 +343,8 @@ def plot(results: dict, out_dir: str) -> None:
             rounds[name] = rows
     # each call redraws both figures with the runs it was given: say which, and where
     if curves:
-        out = osp.join(out_dir, 'pck_target.png')
-        plot_pck_curves(curves, out, '3D PCK on target test')
+        out = osp.join(out_dir, 'pck_target.png' if split == 'test' else f'pck_target_{split}.png')
+        plot_pck_curves(curves, out, f'3D PCK on target {split}')
         print(f'wrote {out} ({", ".join(curves)})')
     if rounds:
         out = osp.join(out_dir, 'rounds.png')
@@ -356,10 +379,11 @@ def add_comparisons(results: dict, source: str, oracle: str, reference: str,
                 r[f'vs_{reference}'], r[f'vs_{reference}_std'] = paired
 
 
-def print_table(results: dict, reference: str, several: bool) -> None:
+def print_table(results: dict, reference: str, several: bool, split: str = 'test') -> None:
     """One markdown row per run, with what :func:`add_comparisons` added."""
     ref = reference
-    print(f'\n| run | target AUC 20-50 mm{" (mean ± sd)" if several else ""} | target EPE (mm) '
+    print(f'\n| run | target-{split} AUC 20-50 mm{" (mean ± sd)" if several else ""} '
+          f'| target EPE (mm) '
           f'| source AUC | gap closed |{f" seeds | vs {ref}, paired |" if several else ""}')
     print(f'|---|---|---|---|---|{"---|---|" if several else ""}')
     for name, r in results.items():
@@ -409,6 +433,10 @@ def main():
                         help="options for every stage-2 run's training and test, as "
                         'tools/train.py takes them (e.g. model.semi_train_cfg.pseudo_weight=0.25): '
                         'the whole table at another setting; give it its own --out-dir')
+    parser.add_argument('--eval-split', default='test', choices=list(EVAL_SPLITS),
+                        help='the labelled target split every run is scored on: test (what every '
+                        'table reports) or val, a second one that no setting was chosen on, '
+                        'written to <work dir>/val.pck.json')
     args = parser.parse_args()
     args.stage1_dir = args.stage1_dir or args.out_dir
     malformed = [o for o in args.cfg_options if '=' not in o]
@@ -424,7 +452,8 @@ def main():
               for seed in args.seeds]
     test_only = [(name, 0) for name in args.runs if name in TEST_ONLY]
     pending = [name for name, seed in stage2 + test_only
-               if not (args.reuse and test_metrics(run_dir(args, name, seed)) is not None)]
+               if not (args.reuse
+                       and test_metrics(run_dir(args, name, seed), args.eval_split) is not None)]
     clashes = overridden_settings(pending, args.cfg_options)
     if clashes:
         parser.error('--cfg-options would override what a run sets on purpose: ' + '; '.join(
@@ -439,11 +468,11 @@ def main():
         if not per_seed:
             continue
         results[name] = dict(work_dir=run_dir(args, name, min(per_seed)),
-                             **summarise(per_seed))
+                             eval_split=args.eval_split, **summarise(per_seed))
     several = len(args.seeds) > 1
     add_comparisons(results, args.source, args.oracle, args.reference, several)
-    print_table(results, args.reference, several)
-    plot(results, args.out_dir)
+    print_table(results, args.reference, several, args.eval_split)
+    plot(results, args.out_dir, args.eval_split)
     print(json.dumps({n: {k: v for k, v in r.items() if k != 'work_dir'}
                       for n, r in results.items()}))
 
