@@ -8,7 +8,6 @@ import pytest
 from mmengine.config import Config
 
 from semihand_mmpose.engine import resume
-from semihand_mmpose.engine.resume import find_resume_checkpoint
 
 
 def _touch(path):
@@ -25,7 +24,7 @@ def test_the_pointer_is_trusted_when_its_checkpoint_exists(tmp_path):
     _touch(tmp_path / 'iter_20.pth')
     named = _touch(tmp_path / 'iter_10.pth')  # not the newest: the pointer decides
     _point(tmp_path, named + '\n')
-    assert find_resume_checkpoint(str(tmp_path)) == named
+    assert resume.find_resume_checkpoint(str(tmp_path)) == named
 
 
 @pytest.mark.parametrize('pointer', [None, '', '/elsewhere/work/iter_10.pth'],
@@ -39,21 +38,22 @@ def test_an_untrustworthy_pointer_falls_back_to_the_newest_step(tmp_path, pointe
     if pointer is not None:
         _point(tmp_path, pointer)
     # the largest step (10, not the lexically last 9); best and temporary files are not steps
-    assert find_resume_checkpoint(str(tmp_path)) == str(tmp_path / 'iter_10.pth')
+    assert resume.find_resume_checkpoint(str(tmp_path)) == str(tmp_path / 'iter_10.pth')
     expected = {None: 'does not exist', '': 'is empty',
                 '/elsewhere/work/iter_10.pth': 'names /elsewhere/work/iter_10.pth'}[pointer]
     assert len(logged) == 1 and expected in logged[0]
 
 
 def test_nothing_to_resume(tmp_path):
-    assert find_resume_checkpoint(str(tmp_path / 'never_made')) is None
+    assert resume.find_resume_checkpoint(str(tmp_path / 'never_made')) is None
     _point(tmp_path, '')
-    assert find_resume_checkpoint(str(tmp_path)) is None
+    assert resume.find_resume_checkpoint(str(tmp_path)) is None
 
 
 def test_train_py_resumes_or_starts_as_configured(tmp_path, monkeypatch):
-    """With nothing to resume the config's `load_from` stays (MMEngine's auto-resume drops it and
-    the run would start from scratch); with a checkpoint the run resumes from it."""
+    """With nothing to resume the config's `load_from` stays (MMPose's tools/train.py set it to
+    None, so stage 2 started without stage 1's weights); with a checkpoint the run resumes from
+    it."""
     from tools import train as train_tool
     work = str(tmp_path / 'work')
     monkeypatch.setattr(sys, 'argv', ['tools/train.py', 'configs/semihand_synth_finetune.py',
