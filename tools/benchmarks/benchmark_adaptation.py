@@ -383,7 +383,7 @@ def print_table(results: dict, reference: str, several: bool, split: str = 'test
     """One markdown row per run, with what :func:`add_comparisons` added."""
     ref = reference
     print(f'\n| run | target-{split} AUC 20-50 mm{" (mean ± sd)" if several else ""} '
-          f'| target EPE (mm) '
+          f'| target-{split} EPE (mm) '
           f'| source AUC | gap closed |{f" seeds | vs {ref}, paired |" if several else ""}')
     print(f'|---|---|---|---|---|{"---|---|" if several else ""}')
     for name, r in results.items():
