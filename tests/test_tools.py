@@ -35,11 +35,14 @@ def test_train_resume_and_test_through_the_cli(tmp_path, synthetic_root):
          ['train_cfg.max_iters=2', 'train_cfg.val_interval=2'], ROOT)
     assert osp.isfile(osp.join(work, 'iter_2.pth'))
     # resume continues from iteration 2 (needs MMEngine's torch.load fix on torch >= 2.6), even
-    # with MMEngine's `last_checkpoint` pointer left empty, as a power cut can leave it
+    # with MMEngine's `last_checkpoint` pointer left empty, as a power cut can leave it, and
+    # with a starting checkpoint given as an option (as a stage 2 gets its stage 1): a run
+    # resumes from its own checkpoint, not from load_from (here a file that is not there)
     open(osp.join(work, 'last_checkpoint'), 'w').close()
     log = _run(['tools/train.py', cfg, '--work-dir', work, '--resume'] + small +
-               ['train_cfg.max_iters=4', 'train_cfg.val_interval=4'], ROOT)
-    assert 'last_checkpoint is empty; resuming from the newest checkpoint' in log
+               ['train_cfg.max_iters=4', 'train_cfg.val_interval=4',
+                f'load_from={tmp_path}/stage1_not_here.pth'], ROOT)
+    assert 'last_checkpoint is empty; taking the newest checkpoint in the work dir instead' in log
     assert 'resumed epoch: 0, iter: 2' in log
     assert osp.isfile(osp.join(work, 'iter_4.pth'))
     out_json = str(tmp_path / 'metrics.json')

@@ -114,18 +114,6 @@ def merge_args(cfg, args):
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
 
-    # resume training: from the work dir's newest checkpoint when `last_checkpoint` names none
-    # that exists (see semihand_mmpose/engine/resume.py); with nothing to resume, the run starts
-    # as configured, from its `load_from` if it has one (MMPose's tool dropped it)
-    if args.resume == 'auto':
-        resume_from = find_resume_checkpoint(cfg.work_dir)
-        cfg.resume = resume_from is not None
-        if resume_from is not None:
-            cfg.load_from = resume_from
-    elif args.resume is not None:
-        cfg.resume = True
-        cfg.load_from = args.resume
-
     # enable auto scale learning rate
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
@@ -146,6 +134,20 @@ def merge_args(cfg, args):
 
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+
+    # resume training: from the work dir's newest checkpoint when `last_checkpoint` names none
+    # that exists (see semihand_mmpose/engine/resume.py); with nothing to resume, the run starts
+    # as configured, from its `load_from` if it has one (MMPose's tool dropped it). After the
+    # --cfg-options, unlike MMPose's tool: a stage 2 given its stage 1 as
+    # `--cfg-options load_from=...` resumes from its own checkpoint, not from stage 1's
+    if args.resume == 'auto':
+        resume_from = find_resume_checkpoint(cfg.work_dir)
+        cfg.resume = resume_from is not None
+        if resume_from is not None:
+            cfg.load_from = resume_from
+    elif args.resume is not None:
+        cfg.resume = True
+        cfg.load_from = args.resume
 
     return cfg
 

@@ -50,9 +50,23 @@ def find_resume_checkpoint(work_dir: str) -> Optional[str]:
             why = f'{pointer} is empty'
         else:
             why = f'{pointer} names {named}, which does not exist'
-        print_log(f'{why}; resuming from the newest checkpoint in the work dir, {newest}',
+        print_log(f'{why}; taking the newest checkpoint in the work dir instead, {newest}',
                   logger='current', level=logging.WARNING)
     return newest
+
+
+def checkpoint_step(checkpoint: str) -> Optional[int]:
+    """The iteration (or epoch) after which ``checkpoint`` was saved, read from the name that
+    :class:`mmengine.hooks.CheckpointHook` gives it.
+
+    Args:
+        checkpoint (str): A checkpoint's path.
+
+    Returns:
+        int | None: N of ``iter_N.pth`` or ``epoch_N.pth``; ``None`` for any other name.
+    """
+    match = _STEP_CHECKPOINT.match(osp.basename(checkpoint))
+    return int(match.group(1)) if match else None
 
 
 def _newest_step_checkpoint(work_dir: str) -> Optional[str]:
@@ -61,9 +75,9 @@ def _newest_step_checkpoint(work_dir: str) -> Optional[str]:
         return None
     steps = []
     for entry in os.scandir(work_dir):
-        match = _STEP_CHECKPOINT.match(entry.name)
-        if match and entry.is_file():
-            steps.append((int(match.group(1)), entry.name))
+        step = checkpoint_step(entry.name)
+        if step is not None and entry.is_file():
+            steps.append((step, entry.name))
     if not steps:
         return None
     return osp.join(work_dir, max(steps)[1])
