@@ -23,22 +23,32 @@ AUC = {('source_only', 0): 0.30, ('oracle', 0): 0.70, ('semihand', 0): 0.50,
        ('no_pseudo', 0): 0.51}
 
 
-@pytest.fixture
-def bench(monkeypatch):
+def _load_benchmark():
     spec = importlib.util.spec_from_file_location(
         'benchmark_adaptation', osp.join(ROOT, 'tools', 'benchmarks', 'benchmark_adaptation.py'))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def bench(monkeypatch):
+    module = _load_benchmark()
     calls, lock = [], threading.Lock()
+    # every fake run trains to iteration 1 (a test that needs a longer run patches this again)
+    monkeypatch.setattr(module, 'configured_max_iters', lambda config, cfg_options: 1)
 
     def fake_train(name, config, work_dir, load_from=None, seed=None, log_file=None,
-                   threads=None, cfg_options=()):
+                   threads=None, cfg_options=(), resume=False):
         with lock:
-            calls.append(('train', name, load_from, seed, log_file) + tuple(cfg_options))
+            calls.append(('train', name, load_from, seed, log_file) + tuple(cfg_options)
+                         + (('--resume',) if resume else ()))
         os.makedirs(work_dir, exist_ok=True)
-        open(osp.join(work_dir, 'iter_1.pth'), 'wb').close()
+        checkpoint = osp.join(
+            work_dir, f'iter_{module.configured_max_iters(config, tuple(cfg_options))}.pth')
+        open(checkpoint, 'wb').close()
         with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
-            f.write(osp.join(work_dir, 'iter_1.pth'))
+            f.write(checkpoint)
 
     def fake_test(name, config, checkpoint, work_dir, log_file=None, threads=None,
                   cfg_options=(), split='test'):
@@ -161,6 +171,43 @@ def test_reuse_neither_retrains_nor_retests(bench, tmp_path, monkeypatch, capsys
     again = _main(module, monkeypatch, capsys, *(args + ['--reuse']))
     assert calls == []
     assert again == first
+
+
+def test_a_run_stopped_part_way_is_resumed_not_taken_as_final(bench, tmp_path, monkeypatch,
+                                                              capsys):
+    """A run killed before its config's ``max_iters`` has only an early checkpoint and no test:
+    ``--reuse`` resumes it (and tests its final checkpoint), ``--no-train`` leaves it out."""
+    module, calls = bench
+    out = str(tmp_path / 'bench')
+    args = ['--out-dir', out, '--runs', 'source_only', 'oracle', 'semihand']
+    _main(module, monkeypatch, capsys, *args)
+    # semihand's config now trains 3 iterations: its iter_1.pth is where a killed run stopped
+    monkeypatch.setattr(module, 'configured_max_iters',
+                        lambda config, cfg_options: 3 if config == module.RUNS['semihand'] else 1)
+    os.remove(osp.join(out, 'semihand', 'test.pck.json'))
+    calls.clear()
+    results = _main(module, monkeypatch, capsys, *(args + ['--no-train']))
+    assert calls == [] and 'semihand' not in results
+    results = _main(module, monkeypatch, capsys, *(args + ['--reuse']))
+    semihand = osp.join(out, 'semihand')
+    assert calls == [('train', 'semihand', osp.join(out, 'source_only', 'iter_1.pth'), 0, None,
+                      '--resume'),
+                     ('test', 'semihand', osp.join(semihand, 'iter_3.pth'))]
+    assert results['semihand']['target_auc'] == pytest.approx(0.50)
+
+
+def test_the_final_iteration_is_the_configs_with_the_options_applied():
+    module = _load_benchmark()
+    assert module.configured_max_iters(module.RUNS['semihand'], ()) == 300
+    assert module.configured_max_iters(module.RUNS['source_only_same_budget'], ()) == 1150
+    semihand = module.RUNS['semihand']
+    assert module.configured_max_iters(semihand, ('train_cfg.max_iters=600',)) == 600
+    stopped = module.stopped_part_way
+    assert stopped('w/iter_200.pth', semihand, ()) == 'w/iter_200.pth is iteration 200 of 300'
+    assert stopped('w/iter_300.pth', semihand, ()) is None
+    assert stopped('w/iter_300.pth', semihand, ['train_cfg.max_iters=600']) is not None
+    # a name that does not tell its iteration is taken as final
+    assert stopped('w/best.pth', semihand, ()) is None
 
 
 def test_the_held_out_split_retests_trained_runs_apart_from_the_test_split(bench, tmp_path,

@@ -25,10 +25,12 @@ the same budget, ``source_only_same_budget`` and ``oracle_same_budget`` train st
         oracle_same_budget semihand no_selection --seeds 0 1 2 --reuse \
         --source source_only_same_budget --oracle oracle_same_budget
 
-With ``--reuse`` a run whose work dir already holds a last checkpoint is not retrained, and one
-already tested is not tested again; a run or seed that is missing is trained. ``--no-train`` only
-compiles what is there: it tests a checkpoint not yet tested and leaves out, with a message, every
-run or seed that has none.
+With ``--reuse`` a run whose work dir already holds its final checkpoint is not retrained, and one
+already tested is not tested again; a run or seed that is missing is trained, and one stopped
+part-way (its newest checkpoint short of its config's ``max_iters``) is resumed from there with
+``tools/train.py --resume``, never tested as if it had finished. ``--no-train`` only compiles what
+is there: it tests a finished checkpoint not yet tested and leaves out, with a message, every run
+or seed that has none.
 
 ``--seeds 0 1 2`` trains every stage-2 run once per training seed (``randomness.seed``; the data
 and stage 1 stay the same; seed ``s`` other than 0 goes to ``<run>-seed<s>``) and reports the mean
@@ -83,6 +85,7 @@ labelled batches augmented::
         --reference semihand_photometric --source source_only_photometric --oracle oracle --reuse
 """
 import argparse
+import functools
 import json
 import os
 import os.path as osp
@@ -92,7 +95,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Optional, Sequence
 
-from semihand_mmpose.engine.resume import find_resume_checkpoint
+from semihand_mmpose.engine.resume import checkpoint_step, find_resume_checkpoint
 from semihand_mmpose.visualization import plot_pck_curves, plot_rounds
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -198,6 +201,30 @@ def last_checkpoint(work_dir: str, required: bool = True):
     return checkpoint
 
 
+@functools.lru_cache(maxsize=None)
+def configured_max_iters(config: str, cfg_options: tuple) -> Optional[int]:
+    """``train_cfg.max_iters`` of ``config`` with ``cfg_options`` applied as ``tools/train.py``
+    applies them, or ``None`` for a loop by epochs."""
+    from mmengine.config import Config, DictAction
+    cfg = Config.fromfile(osp.join(ROOT, config))
+    # DictAction's own value parser, so that "train_cfg.max_iters=600" means what it means to
+    # tools/train.py
+    cfg.merge_from_dict({key: DictAction._parse_iterable(value)
+                         for key, value in (option.split('=', 1) for option in cfg_options)})
+    return cfg.train_cfg.get('max_iters')
+
+
+def stopped_part_way(checkpoint: str, config: str, cfg_options: Sequence[str]) -> Optional[str]:
+    """Why ``checkpoint`` is not the end of its run (saved before the config's ``max_iters``: the
+    run was killed), or ``None`` when it is, or when its name does not tell (then it is taken as
+    final, as before)."""
+    step = checkpoint_step(checkpoint)
+    end = configured_max_iters(config, tuple(cfg_options)) if step is not None else None
+    if end is None or step >= end:
+        return None
+    return f'{checkpoint} is iteration {step} of {end}'
+
+
 def run_dir(args, name: str, seed: int) -> str:
     """The work dir of run ``name`` trained with ``seed`` (seed 0 keeps the plain name): under
     ``--stage1-dir`` for stage-1 runs, ``--out-dir`` for the others."""
@@ -224,8 +251,10 @@ def call(name: str, cmd: list, log_file: Optional[str], threads: Optional[int]) 
 
 def train(name: str, config: str, work_dir: str, load_from: Optional[str] = None,
           seed: Optional[int] = None, log_file: Optional[str] = None,
-          threads: Optional[int] = None, cfg_options: Sequence[str] = ()) -> None:
+          threads: Optional[int] = None, cfg_options: Sequence[str] = (),
+          resume: bool = False) -> None:
     cmd = [sys.executable, 'tools/train.py', config, '--work-dir', work_dir]
+    cmd += ['--resume'] if resume else []
     options = [f'load_from={load_from}'] if load_from is not None else []
     options += [f'randomness.seed={seed}'] if seed is not None else []
     options += list(cfg_options)
@@ -298,14 +327,18 @@ def run_one(name: str, seed: int, args) -> Optional[dict]:
         checkpoint = last_checkpoint(run_dir(args, TEST_ONLY[name], 0))
     else:
         checkpoint = last_checkpoint(work_dir, required=False) if args.reuse else None
-        if checkpoint is None:
+        unfinished = checkpoint and stopped_part_way(checkpoint, RUNS[name], options)
+        if checkpoint is None or unfinished:
             if args.no_train:
-                print(f'{name} seed {seed}: no checkpoint in {work_dir}, left out (--no-train)')
+                why = unfinished or f'no checkpoint in {work_dir}'
+                print(f'{name} seed {seed}: {why}, left out (--no-train)')
                 return None
+            if unfinished:
+                print(f'[{tag}] {unfinished}: resuming the run', flush=True)
             start = None if name in STAGE1 else last_checkpoint(
                 run_dir(args, START.get(name, 'source_only'), 0))
             train(tag, RUNS[name], work_dir, start, None if name in STAGE1 else seed, log_file,
-                  args.threads_per_job, options)
+                  args.threads_per_job, options, resume=bool(unfinished))
             checkpoint = last_checkpoint(work_dir)
     test(tag, RUNS[name], checkpoint, work_dir, log_file, args.threads_per_job, options,
          args.eval_split)
@@ -407,7 +440,8 @@ def main():
     parser.add_argument('--runs', nargs='*', default=list(RUNS), choices=list(RUNS))
     parser.add_argument('--out-dir', default='work_dirs/adaptation')
     parser.add_argument('--reuse', action='store_true',
-                        help='read runs whose work dir already has a final validation')
+                        help='reuse what the work dirs hold: read the runs already tested, test '
+                        'the finished ones, resume the ones stopped part-way, train the rest')
     parser.add_argument('--no-train', action='store_true',
                         help='as --reuse, but leave out runs and seeds that are missing instead of '
                         'training them')
