@@ -3,6 +3,7 @@
 import glob
 import os
 import os.path as osp
+import shutil
 
 import numpy as np
 import pytest
@@ -78,6 +79,32 @@ def test_semihand_rounds_resume_and_reject_a_truncated_round(tmp_path, synthetic
                     _one_command(synthetic_root) + ['train_cfg.max_iters=9'], ROOT,
                     expect_fail=True)
     assert 'round_002.pth cannot be read' in proc_log
+
+
+def test_a_resumed_run_ends_with_the_weights_of_the_uninterrupted_one(tmp_path, synthetic_root):
+    """configs/semihand_synth.py (burn-in, rounds after 2 and 4 iterations) run to 6, and the same
+    run stopped after 4 (its checkpoint and rounds copied as they were then) and resumed: with the
+    data loaded in the training process (num_workers=0) the augmentations draw from its global
+    generators, and without RandomStateHook 129 of the 308 tensors differed, by up to 0.6."""
+    cfg = osp.join(ROOT, 'configs', 'semihand_synth.py')
+    run = ['tools/train.py', cfg] + _one_command(synthetic_root) + [
+        'train_cfg.max_iters=6', 'train_cfg.val_interval=6',
+        'default_hooks.checkpoint.max_keep_ckpts=-1']
+    whole, stopped = tmp_path / 'whole', tmp_path / 'stopped'
+    _run(run[:2] + ['--work-dir', str(whole)] + run[2:], ROOT)
+    (stopped / 'pseudo_labels').mkdir(parents=True)
+    shutil.copy(whole / 'iter_4.pth', stopped)
+    for name in ('round_000.pth', 'round_001.pth'):
+        shutil.copy(whole / 'pseudo_labels' / name, stopped / 'pseudo_labels')
+    rounds_log = osp.join('pseudo_labels', 'rounds.json')
+    write_round_log(str(stopped / rounds_log), read_round_log(str(whole / rounds_log), 2))
+    log = _run(run[:2] + ['--work-dir', str(stopped), '--resume'] + run[2:], ROOT)
+    assert 'resumed epoch: 0, iter: 4' in log and 'round_001.pth' in log
+    ends = [torch.load(d / 'iter_6.pth', weights_only=False)['state_dict'] for d in (whole,
+                                                                                     stopped)]
+    assert ends[0].keys() == ends[1].keys()
+    for name, tensor in ends[0].items():
+        assert torch.equal(tensor, ends[1][name]), name
 
 
 def test_a_round_of_the_wrong_shape_is_refused():

@@ -14,7 +14,11 @@ default_hooks = dict(
     # on the CPU, one batched weight gradient for convolutions on maps of <= 9 pixels (a ResNet's
     # last stage at 64-96 px): oneDNN's per-image one made a 64 px ResNet-18 step 15% slower
     # (semihand_mmpose/engine/hooks/small_map_conv_grad_hook.py). Does nothing on a GPU.
-    small_map_conv_grad=dict(type='SmallMapConvGradHook'))
+    small_map_conv_grad=dict(type='SmallMapConvGradHook'),
+    # the random generators' states in every checkpoint, restored on resume: with num_workers=0
+    # the augmentations draw from them, and without this a resumed run trains on other ones
+    # than the run it continues (semihand_mmpose/engine/hooks/random_state_hook.py)
+    random_state=dict(type='RandomStateHook'))
 
 custom_hooks = [dict(type='SyncBuffersHook')]
 

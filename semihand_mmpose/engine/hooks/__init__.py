@@ -1,7 +1,9 @@
 # Copyright (c) semihand_mmpose authors. All rights reserved.
+from .random_state_hook import RandomStateHook
 from .semihand_hook import SemiHandHook
 from .small_map_conv_grad_hook import SmallMapConv2d, SmallMapConvGradHook, use_small_map_conv_grad
 
 __all__ = [
-    'SemiHandHook', 'SmallMapConv2d', 'SmallMapConvGradHook', 'use_small_map_conv_grad'
+    'RandomStateHook', 'SemiHandHook', 'SmallMapConv2d', 'SmallMapConvGradHook',
+    'use_small_map_conv_grad'
 ]
