@@ -233,20 +233,24 @@ def test_the_held_out_split_retests_trained_runs_apart_from_the_test_split(bench
 
 
 def test_the_held_out_split_options_address_each_configs_target_test_set(bench):
-    """The val options name the second test dataset: in every run's config that is the target
-    test set, which they turn into a split of other hands (another seed)."""
+    """The val and fresh options name the second test dataset: in every run's config that is the
+    target test set, which they turn into a split of other hands (another seed)."""
     from mmengine.config import Config
     module, _ = bench
     val = dict(option.split('=') for option in module.EVAL_SPLITS['val'])
     assert val == {'test_dataloader.dataset.datasets.1.split': 'val',
                    'test_dataloader.dataset.datasets.1.seed': '2000'}
+    fresh = dict(option.split('=') for option in module.EVAL_SPLITS['fresh'])
+    assert fresh == {'test_dataloader.dataset.datasets.1.split': 'eval',
+                     'test_dataloader.dataset.datasets.1.seed': '3000',
+                     'test_dataloader.dataset.datasets.1.num_samples': '2000'}
     for path in sorted(set(module.RUNS.values())):
         cfg = Config.fromfile(osp.join(ROOT, path))
         target = cfg.test_dataloader.dataset.datasets[1]
         assert (target.domain, target.split, target.seed) == ('target', 'test', 1001), path
         train = cfg.train_dataloader.dataset
         for dataset in (train.datasets if 'datasets' in train else [train]):
-            assert dataset.seed != 2000, path
+            assert dataset.seed not in (2000, 3000), path
 
 
 def test_no_train_compiles_what_is_there(bench, tmp_path, monkeypatch, capsys):

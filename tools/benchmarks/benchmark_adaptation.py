@@ -52,7 +52,8 @@ have the same budget. ``--reference`` names the run that the others are paired w
 Every setting that differs between the runs was chosen on the 500 target-test hands that score
 them: these domains have no other labelled target set. ``--eval-split val`` scores the same
 checkpoints on a second one (500 target hands, seed 2000, no setting chosen on it) and writes
-``<work dir>/val.pck.json``; with ``--reuse`` it trains nothing that is trained and only tests::
+``<work dir>/val.pck.json``, and ``--eval-split fresh`` on 2,000 fresh target hands (seed 3000,
+``fresh.pck.json``); with ``--reuse`` either trains nothing that is trained and only tests::
 
     python tools/benchmarks/benchmark_adaptation.py --out-dir work_dirs/adapt_plain --runs \
         source_only_same_budget oracle_same_budget pseudo_weight_025 tuned --seeds 0 1 2 3 4 \
@@ -156,12 +157,17 @@ START = {name: 'source_only_photometric'
          for name in ('semihand_photometric', 'continued_photometric', 'no_pseudo_photometric',
                       'no_consistency_photometric', 'no_selection_photometric')}
 #: the labelled target splits a run can be scored on: the target test set every config tests on,
-#: or a second one (500 hands, seed 2000) that no setting was chosen on; the options turn a
-#: config's target test set (the second of its test datasets) into that split
+#: a second one (500 hands, seed 2000) that no setting was chosen on, or 2,000 fresh hands
+#: (seed 3000), four times either, for a gap closed that two 500-hand sets disagree on by 2-4
+#: points; the options turn a config's target test set (the second of its test datasets) into
+#: that split
 EVAL_SPLITS = {
     'test': (),
     'val': ('test_dataloader.dataset.datasets.1.split=val',
             'test_dataloader.dataset.datasets.1.seed=2000'),
+    'fresh': ('test_dataloader.dataset.datasets.1.split=eval',
+              'test_dataloader.dataset.datasets.1.seed=3000',
+              'test_dataloader.dataset.datasets.1.num_samples=2000'),
 }
 #: what ``config_value`` returns for a key that a config does not set
 MISSING = '<not set>'
@@ -469,8 +475,8 @@ def main():
                         'the whole table at another setting; give it its own --out-dir')
     parser.add_argument('--eval-split', default='test', choices=list(EVAL_SPLITS),
                         help='the labelled target split every run is scored on: test (what every '
-                        'table reports) or val, a second one that no setting was chosen on, '
-                        'written to <work dir>/val.pck.json')
+                        'table reports), val (a second one that no setting was chosen on, '
+                        '<work dir>/val.pck.json) or fresh (2,000 fresh hands, fresh.pck.json)')
     args = parser.parse_args()
     args.stage1_dir = args.stage1_dir or args.out_dir
     malformed = [o for o in args.cfg_options if '=' not in o]
