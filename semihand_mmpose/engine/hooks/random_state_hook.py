@@ -16,9 +16,12 @@ checkpoint differed, by up to 0.6; with this hook none does.
 :class:`RandomStateHook` writes the generators' states into every checkpoint and, on resume, puts
 them back just before the first batch after the skipped ones. MMEngine's loop has no hook between
 its skip and that batch, so the hook wraps the loop's data iterator for those calls and then hands
-the loop its own iterator back. Not covered: accelerator generators (none of this project's models
-draws random numbers) and more than one process (``save_checkpoint`` runs on rank 0 only, so only
-rank 0's states could be saved; with several ranks the hook says so and restores nothing).
+the loop its own iterator back. It restores them once more after the first iteration's other
+hooks: in a resumed run they redo there what the uninterrupted run did before its checkpoint
+(``SemiHandHook`` builds its labelling loader, whose sampler draws a seed). Not covered:
+accelerator generators (none of this project's models draws random numbers) and more than one
+process (``save_checkpoint`` runs on rank 0 only, so only rank 0's states could be saved; with
+several ranks the hook says so and restores nothing).
 """
 import logging
 import random
