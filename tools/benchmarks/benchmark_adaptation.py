@@ -208,16 +208,22 @@ def last_checkpoint(work_dir: str, required: bool = True):
 
 
 @functools.lru_cache(maxsize=None)
-def configured_max_iters(config: str, cfg_options: tuple) -> Optional[int]:
-    """``train_cfg.max_iters`` of ``config`` with ``cfg_options`` applied as ``tools/train.py``
-    applies them, or ``None`` for a loop by epochs."""
+def load_config(config: str, cfg_options: tuple = ()) -> dict:
+    """``config`` as a plain dict (an mmengine ``Config`` is no dict) with ``cfg_options`` applied
+    as ``tools/train.py`` applies them; each config and options read once. Callers only read it."""
     from mmengine.config import Config, DictAction
     cfg = Config.fromfile(osp.join(ROOT, config))
     # DictAction's own value parser, so that "train_cfg.max_iters=600" means what it means to
     # tools/train.py
     cfg.merge_from_dict({key: DictAction._parse_iterable(value)
                          for key, value in (option.split('=', 1) for option in cfg_options)})
-    return cfg.train_cfg.get('max_iters')
+    return cfg.to_dict()
+
+
+def configured_max_iters(config: str, cfg_options: tuple) -> Optional[int]:
+    """``train_cfg.max_iters`` of ``config`` with ``cfg_options`` applied, or ``None`` for a loop
+    by epochs."""
+    return load_config(config, cfg_options)['train_cfg'].get('max_iters')
 
 
 def stopped_part_way(checkpoint: str, config: str, cfg_options: Sequence[str]) -> Optional[str]:
@@ -297,22 +303,14 @@ def overridden_settings(names: Sequence[str], cfg_options: Sequence[str]) -> lis
     """``(run, key, its value, semihand's value)`` for each option that would override a setting
     of a run's config that ``semihand``'s config does not share: such an option erases the very
     difference that the run measures (``no_pseudo``'s pseudo-label weight of 0, say)."""
-    from mmengine.config import Config
     keys = [option.split('=', 1)[0] for option in cfg_options]
     if not keys:
         return []
-    load = {}
-
-    def cfg(name) -> dict:
-        # each config read and turned into a plain dict once (an mmengine Config is no dict)
-        if RUNS[name] not in load:
-            load[RUNS[name]] = Config.fromfile(osp.join(ROOT, RUNS[name])).to_dict()
-        return load[RUNS[name]]
-
     found = []
     for name in dict.fromkeys(names):
         for key in keys:
-            own, default = config_value(cfg(name), key), config_value(cfg('semihand'), key)
+            own = config_value(load_config(RUNS[name]), key)
+            default = config_value(load_config(RUNS['semihand']), key)
             if own != default:
                 found.append((name, key, own, default))
     return found
