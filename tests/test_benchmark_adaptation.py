@@ -162,6 +162,37 @@ def test_cfg_options_that_erase_a_runs_own_setting_are_refused(bench, tmp_path, 
     assert [c[:2] for c in calls] == [('train', 'no_pert'), ('test', 'no_pert')]
 
 
+def test_stage1_seed_trains_stage_1_with_it_and_refuses_a_stage_1_of_another(
+        bench, tmp_path, monkeypatch, capsys):
+    """``--stage1-seed`` reaches the stage-1 runs' training (never a stage-2 run's, which keeps
+    its own seed) and the JSON line; a stage-1 dir whose saved config has another seed is not
+    reused as if it were this one."""
+    module, calls = bench
+    out = str(tmp_path / 'bench')
+    results = _main(module, monkeypatch, capsys, '--out-dir', out, '--runs', 'source_only',
+                    'oracle', 'semihand', '--seeds', '0', '1', '--stage1-seed', '3')
+    trains = sorted(c[1:4] for c in calls if c[0] == 'train')
+    start = osp.join(out, 'source_only', 'iter_1.pth')
+    assert trains == [('oracle', None, 3), ('semihand', start, 0), ('semihand-seed1', start, 1),
+                      ('source_only', None, 3)]
+    assert all(r['stage1_seed'] == 3 for r in results.values())
+    # what MMEngine saves in a work dir: the config a run was trained with
+    with open(osp.join(out, 'source_only', 'pretrain_synth.py'), 'w') as f:
+        f.write('randomness = dict(seed=3)\n')
+    calls.clear()
+    again = _main(module, monkeypatch, capsys, '--out-dir', out, '--runs', 'source_only',
+                  'oracle', 'semihand', '--seeds', '0', '1', '--stage1-seed', '3', '--reuse')
+    assert calls == [] and again == results
+    # without the option, the configs' seed 0 is asked for; stage 2 alone still needs stage 1
+    for runs in (['source_only', 'semihand'], ['semihand']):
+        with pytest.raises(SystemExit):
+            _main(module, monkeypatch, capsys, '--out-dir', out, '--runs', *runs, '--reuse')
+        err = capsys.readouterr().err
+        assert (f'{osp.join(out, "source_only")} was trained with randomness.seed=3, not 0'
+                in err), err
+    assert calls == []
+
+
 def test_reuse_neither_retrains_nor_retests(bench, tmp_path, monkeypatch, capsys):
     module, calls = bench
     args = ['--out-dir', str(tmp_path / 'bench'), '--runs', 'source_only', 'oracle', 'semihand',

@@ -68,6 +68,18 @@ that name does, so a whole table can be measured at another setting; give it its
         --stage1-dir work_dirs/adaptation --runs semihand no_pert no_xmodal no_correction \
         no_selection --seeds 0 1 2 --cfg-options model.semi_train_cfg.pseudo_weight=0.25
 
+Every stage-2 row's ± covers stage-2 seeds from one stage-1 model, and a second stage 1 of the
+same recipe can move a row by more than that spread (docs/results.md, "On a fourth machine").
+``--stage1-seed`` trains the stage-1 runs with another ``randomness.seed`` (their initialisation,
+data order and augmentation draws; the data stay the same): one out-dir and one stage-1 dir per
+stage-1 seed give the table over several stage-1 models::
+
+    python tools/benchmarks/benchmark_adaptation.py --out-dir work_dirs/adapt_s1 --stage1-seed 1 \
+        --runs source_only source_only_same_budget oracle_same_budget tuned --seeds 0 1 --reuse \
+        --source source_only_same_budget --oracle oracle_same_budget
+
+A stage-1 work dir is only reused when the config it was trained with has that seed.
+
 An option would override what a run's own config sets on purpose (``no_pseudo``'s and
 ``continued``'s pseudo-label weight of 0, the ``*_long`` runs' schedule), so the benchmark
 refuses one that changes a key where a run to be trained or tested differs from ``semihand``'s
@@ -316,6 +328,33 @@ def overridden_settings(names: Sequence[str], cfg_options: Sequence[str]) -> lis
     return found
 
 
+def trained_seed(name: str, work_dir: str) -> Optional[int]:
+    """``randomness.seed`` of the config that MMEngine saved in ``work_dir`` when it trained run
+    ``name`` there, or ``None`` where no such config is."""
+    saved = osp.join(work_dir, osp.basename(RUNS[name]))
+    if not osp.isfile(saved):
+        return None
+    seed = config_value(load_config(saved), 'randomness.seed')
+    return None if seed == MISSING else seed
+
+
+def stage1_seed_mismatches(names: Sequence[str], args) -> list:
+    """``(work dir, its seed)`` of each stage-1 run among ``names`` (and the stage-1 runs their
+    stage-2 runs start from) that was trained with another seed than ``--stage1-seed`` asks for
+    (the configs' own where it is not given)."""
+    wanted = {n for n in names if n in STAGE1}
+    wanted |= {START.get(n, 'source_only') for n in names if n not in STAGE1}
+    found = []
+    for name in sorted(wanted):
+        work_dir = run_dir(args, name, 0)
+        expected = (args.stage1_seed if args.stage1_seed is not None else
+                    config_value(load_config(RUNS[name]), 'randomness.seed'))
+        seed = trained_seed(name, work_dir)
+        if seed is not None and seed != expected:
+            found.append((work_dir, seed, expected))
+    return found
+
+
 def run_one(name: str, seed: int, args) -> Optional[dict]:
     """Train (unless reused) and test one run with one seed; its test metrics (``None`` with
     ``--no-train`` where the run has no checkpoint)."""
@@ -341,8 +380,8 @@ def run_one(name: str, seed: int, args) -> Optional[dict]:
                 print(f'[{tag}] {unfinished}: resuming the run', flush=True)
             start = None if name in STAGE1 else last_checkpoint(
                 run_dir(args, START.get(name, 'source_only'), 0))
-            train(tag, RUNS[name], work_dir, start, None if name in STAGE1 else seed, log_file,
-                  args.threads_per_job, options, resume=bool(unfinished))
+            train(tag, RUNS[name], work_dir, start, args.stage1_seed if name in STAGE1 else seed,
+                  log_file, args.threads_per_job, options, resume=bool(unfinished))
             checkpoint = last_checkpoint(work_dir)
     test(tag, RUNS[name], checkpoint, work_dir, log_file, args.threads_per_job, options,
          args.eval_split)
@@ -467,6 +506,9 @@ def main():
     parser.add_argument('--stage1-dir', default=None,
                         help='where the stage-1 runs (source-only, oracles) are, or are trained '
                         '(default: --out-dir); with --cfg-options, the stage 1 of another out-dir')
+    parser.add_argument('--stage1-seed', type=int, default=None,
+                        help='randomness.seed of the stage-1 runs (default: their configs\' own, '
+                        '0); give each stage-1 seed its own --stage1-dir (or --out-dir)')
     parser.add_argument('--cfg-options', nargs='+', default=[], metavar='KEY=VALUE',
                         help="options for every stage-2 run's training and test, as "
                         'tools/train.py takes them (e.g. model.semi_train_cfg.pseudo_weight=0.25): '
@@ -498,6 +540,11 @@ def main():
             f'{key} is {own!r} in {name} ({RUNS[name]}), {default!r} in semihand'
             for name, key, own, default in clashes) + '. Leave such a run out of --runs, or '
             'give it a work dir already tested (--reuse does not train or test it again)')
+    mismatched = stage1_seed_mismatches(args.runs, args)
+    if mismatched:
+        parser.error('; '.join(f'{work_dir} was trained with randomness.seed={seed}, not {want}'
+                               for work_dir, seed, want in mismatched) +
+                     '. Give this --stage1-seed its own --stage1-dir (or --out-dir)')
     metrics = run_all(stage1, args)
     metrics.update(run_all(stage2 + test_only, args))
     results = {}
@@ -507,6 +554,8 @@ def main():
             continue
         results[name] = dict(work_dir=run_dir(args, name, min(per_seed)),
                              eval_split=args.eval_split, **summarise(per_seed))
+        if args.stage1_seed is not None:
+            results[name]['stage1_seed'] = args.stage1_seed
     several = len(args.seeds) > 1
     add_comparisons(results, args.source, args.oracle, args.reference, several)
     print_table(results, args.reference, several, args.eval_split)
