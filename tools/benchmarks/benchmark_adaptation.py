@@ -334,14 +334,15 @@ def trained_seed(name: str, work_dir: str) -> Optional[int]:
     saved = osp.join(work_dir, osp.basename(RUNS[name]))
     if not osp.isfile(saved):
         return None
-    seed = config_value(load_config(saved), 'randomness.seed')
+    # absolute: load_config reads paths relative to the checkout, work dirs are the caller's
+    seed = config_value(load_config(osp.abspath(saved)), 'randomness.seed')
     return None if seed == MISSING else seed
 
 
 def stage1_seed_mismatches(names: Sequence[str], args) -> list:
-    """``(work dir, its seed)`` of each stage-1 run among ``names`` (and the stage-1 runs their
-    stage-2 runs start from) that was trained with another seed than ``--stage1-seed`` asks for
-    (the configs' own where it is not given)."""
+    """``(work dir, its seed, the seed asked for)`` of each stage-1 run among ``names`` (and the
+    stage-1 runs their stage-2 runs start from) that was trained with another seed than
+    ``--stage1-seed`` asks for (the configs' own where it is not given)."""
     wanted = {n for n in names if n in STAGE1}
     wanted |= {START.get(n, 'source_only') for n in names if n not in STAGE1}
     found = []
