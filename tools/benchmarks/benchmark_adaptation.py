@@ -328,6 +328,11 @@ def overridden_settings(names: Sequence[str], cfg_options: Sequence[str]) -> lis
     return found
 
 
+def start_of(name: str) -> str:
+    """The stage-1 run whose checkpoint stage-2 run ``name`` starts from."""
+    return START.get(name, 'source_only')
+
+
 def trained_seed(name: str, work_dir: str) -> Optional[int]:
     """``randomness.seed`` of the config that MMEngine saved in ``work_dir`` when it trained run
     ``name`` there, or ``None`` where no such config is."""
@@ -344,7 +349,7 @@ def stage1_seed_mismatches(names: Sequence[str], args) -> list:
     stage-1 runs their stage-2 runs start from) that was trained with another seed than
     ``--stage1-seed`` asks for (the configs' own where it is not given)."""
     wanted = {n for n in names if n in STAGE1}
-    wanted |= {START.get(n, 'source_only') for n in names if n not in STAGE1}
+    wanted |= {start_of(n) for n in names if n not in STAGE1}
     found = []
     for name in sorted(wanted):
         work_dir = run_dir(args, name, 0)
@@ -380,7 +385,7 @@ def run_one(name: str, seed: int, args) -> Optional[dict]:
             if unfinished:
                 print(f'[{tag}] {unfinished}: resuming the run', flush=True)
             start = None if name in STAGE1 else last_checkpoint(
-                run_dir(args, START.get(name, 'source_only'), 0))
+                run_dir(args, start_of(name), 0))
             train(tag, RUNS[name], work_dir, start, args.stage1_seed if name in STAGE1 else seed,
                   log_file, args.threads_per_job, options, resume=bool(unfinished))
             checkpoint = last_checkpoint(work_dir)
