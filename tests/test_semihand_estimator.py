@@ -29,8 +29,8 @@ def student_batch(small_split):
 
 def offline_model(**semi_cfg):
     torch.manual_seed(0)
-    cfg = dict(mode='offline', selection=dict(mode='all'), pseudo_weight=1.0, pert_weight=0.0,
-               xmodal_weight=0.0, **semi_cfg)
+    cfg = dict(dict(mode='offline', selection=dict(mode='all'), pseudo_weight=1.0,
+                    pert_weight=0.0, xmodal_weight=0.0), **semi_cfg)
     model = MODELS.build(dict(type='SemiHandEstimator', estimator=ESTIMATOR, semi_train_cfg=cfg))
     return model.eval()  # fixed batch-norm statistics: the same prediction in every call
 
@@ -126,3 +126,40 @@ def test_semihand_trains_around_any_backbone(name, student_batch):
     first = next(p for p in model.student.backbone.parameters())
     assert first.grad is not None and float(first.grad.abs().sum()) > 0
     assert all(p.grad is None for p in model.teacher.parameters())
+
+
+@pytest.mark.parametrize('depth_weight', [0.3, 2.0])
+def test_perturbation_loss_carries_the_strong_view_into_the_weak_one(student_batch, depth_weight):
+    """``loss_pert`` against a hand computation in NumPy: the strong view's joints carried into
+    the weak view's crop through the two crop matrices, the L1 in units of the crop, and the depths'
+    L1 weighted by ``depth_weight``; the pseudo-label depth term takes the same weight."""
+    inputs, samples = student_batch
+    model = offline_model(pert_weight=0.5, depth_weight=depth_weight)
+    # the student's crop: the weak one turned by 20 degrees about (32, 32) and shifted
+    c, s = np.cos(np.radians(20.0)), np.sin(np.radians(20.0))
+    turn = np.array([[c, -s, 32 - 32 * c + 32 * s + 3.0], [s, c, 32 - 32 * s - 32 * c - 2.0],
+                     [0, 0, 1]])
+    strong_samples = []
+    for sample in samples:
+        strong = sample.clone()
+        strong.set_metainfo(dict(crop_matrix=turn @ np.asarray(sample.metainfo['crop_matrix'])))
+        strong_samples.append(strong)
+    strong_inputs = inputs.flip(-1)  # another image: the two views' predictions differ
+    uv, z, conf = random_labels(4)
+    ids = [int(s.metainfo['id']) for s in samples]
+    model.pseudo_store = {i: (uv[n], z[n], conf[n], True) for n, i in enumerate(ids)}
+    with torch.no_grad():
+        losses = model.unsup_loss({STUDENT: strong_inputs, TEACHER: inputs},
+                                  {STUDENT: strong_samples, TEACHER: samples})
+        s_uv, s_z, _, _ = model._forward_25d(model.student, strong_inputs)
+        w_uv, w_z, _, _ = model._forward_25d(model.student, inputs)
+    s_uv, s_z, w_uv, w_z = (t.double().numpy() for t in (s_uv, s_z, w_uv, w_z))
+    back = np.linalg.inv(turn)  # strong crop -> weak crop
+    carried = s_uv @ back[:2, :2].T + back[:2, 2]
+    expected = 0.5 * (np.abs(carried - w_uv).sum(-1).mean() / 64.0 +
+                      depth_weight * np.abs(s_z - w_z).mean())
+    assert float(losses['loss_pert']) == pytest.approx(expected, rel=1e-5)
+    _, err_z = errors_by_hand(model, strong_inputs, strong_samples, uv, z)
+    weight = torch.as_tensor(conf)
+    torch.testing.assert_close(losses['loss_pseudo_depth'],
+                               depth_weight * (err_z * weight).sum() / weight.sum())

@@ -49,7 +49,9 @@ class SemiHandEstimator(BaseModel):
             :func:`select_joints`), ``confidence_weighting`` (``False``: a selected
             pseudo-label's joints count fully instead of by their confidence; default ``True``),
             loss weights ``pseudo_weight``, ``pert_weight``, ``xmodal_weight``,
-            ``biomech_weight`` (0 turns a part off), and ``predict_on`` (``'student'`` or
+            ``biomech_weight`` (0 turns a part off), ``depth_weight`` (the weight of ``z_rel``'s
+            L1 against the crop coordinates' in the pseudo-label and consistency losses; default
+            0.3), and ``predict_on`` (``'student'`` or
             ``'teacher'``, the model used at test time).
         data_preprocessor (dict, optional): Usually mmdet's ``MultiBranchDataPreprocessor``
             around MMPose's ``PoseDataPreprocessor``.
@@ -65,7 +67,7 @@ class SemiHandEstimator(BaseModel):
             p.requires_grad_(False)
         cfg = dict(mode='online', selection=dict(mode='threshold', value=0.3), pseudo_weight=1.0,
                    joint_selection=dict(mode='all'), pert_weight=1.0, xmodal_weight=0.1,
-                   biomech_weight=0.0, confidence_weighting=True)
+                   biomech_weight=0.0, confidence_weighting=True, depth_weight=0.3)
         cfg.update(semi_train_cfg)
         if cfg['mode'] not in ('online', 'offline'):
             raise ValueError(f'semi_train_cfg.mode must be "online" or "offline", got '
@@ -241,7 +243,8 @@ class SemiHandEstimator(BaseModel):
         err_z = (z - pseudo['z_rel'].to(z)).abs()
         return dict(
             loss_pseudo_coord=cfg['pseudo_weight'] * (err_uv * weight).sum() / denom,
-            loss_pseudo_depth=cfg['pseudo_weight'] * 0.3 * (err_z * weight).sum() / denom)
+            loss_pseudo_depth=(cfg['pseudo_weight'] * cfg['depth_weight'] *
+                               (err_z * weight).sum() / denom))
 
     def _perturbation_loss(self, inputs: Dict[str, Tensor], samples: Dict[str, SampleList],
                            uv: Tensor, z: Tensor, to_student: Tensor) -> Tensor:
@@ -254,9 +257,9 @@ class SemiHandEstimator(BaseModel):
             weak_uv, weak_z, _, _ = self._forward_25d(self.student, inputs[TEACHER])
         to_weak = self._matrices(samples[TEACHER]).to(uv.device)
         strong_in_weak = apply_affine(uv.double(), to_weak @ torch.linalg.inv(to_student))
-        return self.semi_train_cfg['pert_weight'] * (
-            self._crop_l1(strong_in_weak.to(uv), weak_uv).mean() +
-            0.3 * (z - weak_z).abs().mean())
+        cfg = self.semi_train_cfg
+        return cfg['pert_weight'] * (self._crop_l1(strong_in_weak.to(uv), weak_uv).mean() +
+                                     cfg['depth_weight'] * (z - weak_z).abs().mean())
 
     def _cross_modal_loss(self, uv: Tensor, feats: tuple) -> Tensor:
         """The mask head's loss against a mask rasterised softly (differentiably) from the
