@@ -44,6 +44,10 @@ model = dict(
         # (no different from 0.0), 0.4783 at 0.5, 0.4687 at 2.0
         xmodal_weight=0.5,
         biomech_weight=0.0,
+        # the depths' L1 against the crop coordinates' in the pseudo-label and consistency losses.
+        # Tuned setting at rate 6e-4, seeds 0-1, on 2,000 fresh target hands: 0.0 -0.020, 0.1
+        # -0.005, 0.5 -0.004, 1.0 -0.014 against 0.3 (docs/results.md, "The depth term's weight")
+        depth_weight=0.3,
         predict_on='student'))
 
 # ---------------------------------------------------------------------------------- views
