@@ -193,6 +193,58 @@ def test_stage1_seed_trains_stage_1_with_it_and_refuses_a_stage_1_of_another(
     assert calls == []
 
 
+def test_a_stage2_run_trained_otherwise_is_not_reused_as_this_calls(bench, tmp_path,
+                                                                    monkeypatch, capsys):
+    """A stage-2 work dir whose saved config (what MMEngine dumps there) started from another
+    stage-1 dir, or has another seed or another value of a ``--cfg-options`` key, is refused
+    before anything trains or is read, naming the dir, the key and both values; the same run
+    reached through a linked stage-1 dir, or given the options it was trained with, is reused."""
+    module, calls = bench
+    out, other_stage1 = str(tmp_path / 'bench'), str(tmp_path / 'elsewhere')
+    option = 'model.semi_train_cfg.pseudo_weight=0.25'
+    args = ['--out-dir', out, '--runs', 'source_only', 'semihand', '--seeds', '0', '1']
+    first = _main(module, monkeypatch, capsys, *args, '--cfg-options', option)
+
+    def save(seed_dir: str, load_from: str, seed: int, weight: float) -> None:
+        with open(osp.join(out, seed_dir, 'semihand_synth_finetune.py'), 'w') as f:
+            f.write(f'load_from = {load_from!r}\nrandomness = dict(seed={seed})\n'
+                    f'model = dict(semi_train_cfg=dict(pseudo_weight={weight}))\n')
+
+    start = osp.join(out, 'source_only', 'iter_1.pth')
+    save('semihand', start, 0, 0.25)
+    save('semihand-seed1', start, 1, 0.25)
+    calls.clear()
+    assert _main(module, monkeypatch, capsys, *args, '--reuse', '--cfg-options', option) == first
+    assert calls == []
+    refusals = [
+        ([option.replace('0.25', '0.5')],
+         f"{osp.join(out, 'semihand')} was trained with model.semi_train_cfg.pseudo_weight=0.25, "
+         'not 0.5'),
+        ([option, '--stage1-dir', other_stage1],
+         f"{osp.join(out, 'semihand')} was trained with load_from={start!r}, not "
+         f"a checkpoint of {osp.join(other_stage1, 'source_only')}")]
+    for options, words in refusals:
+        with pytest.raises(SystemExit):
+            _main(module, monkeypatch, capsys, *args, '--reuse', '--cfg-options', *options)
+        err = capsys.readouterr().err
+        assert words in err, err
+    save('semihand-seed1', start, 0, 0.25)  # seed 0's run copied to seed 1's dir
+    with pytest.raises(SystemExit):
+        _main(module, monkeypatch, capsys, *args, '--reuse', '--cfg-options', option)
+    err = capsys.readouterr().err
+    assert f"{osp.join(out, 'semihand-seed1')} was trained with randomness.seed=0, not 1" in err
+    assert 'semihand was' not in err, err  # the run that matches is not named
+    assert calls == []
+    # a stage-1 dir that links to the one they started from is that dir: they pass
+    save('semihand-seed1', start, 1, 0.25)
+    linked = tmp_path / 'linked'
+    linked.mkdir()
+    os.symlink(osp.join(out, 'source_only'), str(linked / 'source_only'))
+    assert _main(module, monkeypatch, capsys, *args, '--reuse', '--stage1-dir', str(linked),
+                 '--cfg-options', option) == first
+    assert calls == []
+
+
 def test_reuse_neither_retrains_nor_retests(bench, tmp_path, monkeypatch, capsys):
     module, calls = bench
     args = ['--out-dir', str(tmp_path / 'bench'), '--runs', 'source_only', 'oracle', 'semihand',

@@ -78,7 +78,10 @@ stage-1 seed give the table over several stage-1 models::
         --runs source_only source_only_same_budget oracle_same_budget tuned --seeds 0 1 --reuse \
         --source source_only_same_budget --oracle oracle_same_budget
 
-A stage-1 work dir is only reused when the config it was trained with has that seed.
+A stage-1 work dir is only reused when the config it was trained with has that seed, and a
+stage-2 work dir only when its saved config started from the stage-1 dir of this call and has
+its seed and the value of each ``--cfg-options`` key this call gives: a work dir trained
+otherwise is refused, named, before anything trains.
 
 An option would override what a run's own config sets on purpose (``no_pseudo``'s and
 ``continued``'s pseudo-label weight of 0, the ``*_long`` runs' schedule), so the benchmark
@@ -333,14 +336,22 @@ def start_of(name: str) -> str:
     return START.get(name, 'source_only')
 
 
-def trained_seed(name: str, work_dir: str) -> Optional[int]:
-    """``randomness.seed`` of the config that MMEngine saved in ``work_dir`` when it trained run
-    ``name`` there, or ``None`` where no such config is."""
+def saved_config(name: str, work_dir: str) -> Optional[dict]:
+    """The config that MMEngine saved in ``work_dir`` when it trained run ``name`` there (every
+    override applied), or ``None`` where no such config is."""
     saved = osp.join(work_dir, osp.basename(RUNS[name]))
     if not osp.isfile(saved):
         return None
-    # absolute: load_config reads paths relative to the checkout, work dirs are the caller's
-    seed = config_value(load_config(osp.abspath(saved)), 'randomness.seed')
+    # absolute: load_config reads paths relative to the checkout, work dirs are the caller's;
+    # uncached, as a run trained meanwhile saves its config under the same name
+    return load_config.__wrapped__(osp.abspath(saved))
+
+
+def trained_seed(name: str, work_dir: str) -> Optional[int]:
+    """``randomness.seed`` of the config run ``name`` was trained with in ``work_dir``, or
+    ``None`` where no saved config says."""
+    saved = saved_config(name, work_dir)
+    seed = MISSING if saved is None else config_value(saved, 'randomness.seed')
     return None if seed == MISSING else seed
 
 
@@ -358,6 +369,45 @@ def stage1_seed_mismatches(names: Sequence[str], args) -> list:
         seed = trained_seed(name, work_dir)
         if seed is not None and seed != expected:
             found.append((work_dir, seed, expected))
+    return found
+
+
+def checkpoint_in(checkpoint: Optional[str], work_dir: str) -> bool:
+    """Whether ``checkpoint`` (a path as ``load_from`` gives it, relative to the checkout) is
+    a file of ``work_dir``: compared as files where both exist (a linked work dir is the one it
+    links), else as absolute paths."""
+    if not checkpoint:
+        return False
+    folder = osp.dirname(osp.join(ROOT, checkpoint))  # join keeps an absolute path as it is
+    if osp.isdir(folder) and osp.isdir(work_dir):
+        return osp.samefile(folder, work_dir)
+    return osp.normpath(folder) == osp.abspath(work_dir)
+
+
+def stage2_mismatches(jobs: Sequence[tuple], args) -> list:
+    """``(work dir, key, what it was trained with, what this call asks for, in words)`` for each
+    stage-2 run among ``jobs`` (``(name, seed)``) whose work dir holds a run trained otherwise
+    than this call would train it: from another stage-1 run's checkpoint (``load_from`` outside
+    the stage-1 dir, compared as files, so linked dirs match), with another seed, or with another
+    value of a ``--cfg-options`` key. ``--reuse`` would read, test or resume such a run as this
+    call's. (A run trained with an option that this call does not give is not told apart:
+    configs change between sessions, so the rest of a saved config is not compared.)"""
+    found = []
+    for name, seed in jobs:
+        work_dir = run_dir(args, name, seed)
+        saved = saved_config(name, work_dir)
+        if saved is None:
+            continue
+        stage1 = run_dir(args, start_of(name), 0)
+        if not checkpoint_in(saved.get('load_from'), stage1):
+            found.append((work_dir, 'load_from', saved.get('load_from'),
+                          f'a checkpoint of {stage1}'))
+        asked = load_config(RUNS[name], tuple(args.cfg_options))
+        pairs = [('randomness.seed', seed)] + [
+            (key, config_value(asked, key))
+            for key in dict.fromkeys(o.split('=', 1)[0] for o in args.cfg_options)]
+        found += [(work_dir, key, config_value(saved, key), repr(value)) for key, value in pairs
+                  if config_value(saved, key) != value]
     return found
 
 
@@ -551,6 +601,11 @@ def main():
         parser.error('; '.join(f'{work_dir} was trained with randomness.seed={seed}, not {want}'
                                for work_dir, seed, want in mismatched) +
                      '. Give this --stage1-seed its own --stage1-dir (or --out-dir)')
+    mismatched = stage2_mismatches(stage2, args)
+    if mismatched:
+        parser.error('; '.join(f'{work_dir} was trained with {key}={had!r}, not {want}'
+                               for work_dir, key, had, want in mismatched) +
+                     '. Give this setting its own --out-dir, or move that work dir away')
     metrics = run_all(stage1, args)
     metrics.update(run_all(stage2 + test_only, args))
     results = {}
