@@ -51,8 +51,8 @@ class SemiHandEstimator(BaseModel):
             loss weights ``pseudo_weight``, ``pert_weight``, ``xmodal_weight``,
             ``biomech_weight`` (0 turns a part off), ``depth_weight`` (the weight of ``z_rel``'s
             L1 against the crop coordinates' in the pseudo-label and consistency losses; default
-            0.3), and ``predict_on`` (``'student'`` or
-            ``'teacher'``, the model used at test time).
+            0.3), and ``predict_on`` (``'student'`` or ``'teacher'``, the model used at test
+            time).
         data_preprocessor (dict, optional): Usually mmdet's ``MultiBranchDataPreprocessor``
             around MMPose's ``PoseDataPreprocessor``.
     """
