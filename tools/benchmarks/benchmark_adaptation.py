@@ -314,11 +314,16 @@ def config_value(cfg: dict, key: str):
     return value
 
 
+def option_keys(cfg_options: Sequence[str]) -> list:
+    """The keys of ``--cfg-options``' ``KEY=VALUE`` pairs, each once, in order."""
+    return list(dict.fromkeys(option.split('=', 1)[0] for option in cfg_options))
+
+
 def overridden_settings(names: Sequence[str], cfg_options: Sequence[str]) -> list:
     """``(run, key, its value, semihand's value)`` for each option that would override a setting
     of a run's config that ``semihand``'s config does not share: such an option erases the very
     difference that the run measures (``no_pseudo``'s pseudo-label weight of 0, say)."""
-    keys = [option.split('=', 1)[0] for option in cfg_options]
+    keys = option_keys(cfg_options)
     if not keys:
         return []
     found = []
@@ -403,11 +408,12 @@ def stage2_mismatches(jobs: Sequence[tuple], args) -> list:
             found.append((work_dir, 'load_from', saved.get('load_from'),
                           f'a checkpoint of {stage1}'))
         asked = load_config(RUNS[name], tuple(args.cfg_options))
-        pairs = [('randomness.seed', seed)] + [
-            (key, config_value(asked, key))
-            for key in dict.fromkeys(o.split('=', 1)[0] for o in args.cfg_options)]
-        found += [(work_dir, key, config_value(saved, key), repr(value)) for key, value in pairs
-                  if config_value(saved, key) != value]
+        wanted = [('randomness.seed', seed)] + [
+            (key, config_value(asked, key)) for key in option_keys(args.cfg_options)]
+        for key, value in wanted:
+            had = config_value(saved, key)
+            if had != value:
+                found.append((work_dir, key, had, repr(value)))
     return found
 
 
