@@ -72,9 +72,10 @@ setup() {
 
 setup
 # The plugin itself: an editable install pointing at this checkout (seconds; redone when the
-# environment is shared by another clone, which the log names: tools/train.py, tools/test.py and
-# `python -m pytest` run from a checkout use that checkout's code whichever one is installed, the
-# other scripts under tools/ the installed one).
+# environment is shared by another clone, which the log names: a command given to this script, and
+# tools/train.py, tools/test.py and `python -m pytest` run from a checkout, use that checkout's code
+# whichever one is installed; the other scripts under tools/, run in the activated venv, the
+# installed one).
 # (checked from / so the current directory's copy on sys.path does not count as installed)
 INSTALLED="$(cd / && "$VENV/bin/python" -c 'import semihand_mmpose, os; print(os.path.dirname(os.path.dirname(semihand_mmpose.__file__)))' 2>/dev/null || true)"
 if [ "$INSTALLED" != "$ROOT" ]; then
@@ -85,7 +86,9 @@ if [ "$INSTALLED" != "$ROOT" ]; then
 fi
 
 if [ "$#" -gt 0 ]; then
-    export PATH="$VENV/bin:$PATH" VIRTUAL_ENV="$VENV"
+    # this checkout's code first on the path, for the command and every process it starts: another
+    # clone's set-up may re-point the shared editable install while it runs
+    export PATH="$VENV/bin:$PATH" VIRTUAL_ENV="$VENV" PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
     cd "$ROOT"
     exec "$@"
 fi
