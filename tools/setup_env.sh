@@ -76,8 +76,8 @@ setup
 # tools/train.py, tools/test.py and `python -m pytest` run from a checkout, use that checkout's code
 # whichever one is installed; the other scripts under tools/, run in the activated venv, the
 # installed one).
-# (checked from / so the current directory's copy on sys.path does not count as installed)
-INSTALLED="$(cd / && "$VENV/bin/python" -c 'import semihand_mmpose, os; print(os.path.dirname(os.path.dirname(semihand_mmpose.__file__)))' 2>/dev/null || true)"
+# (checked from / and with -E, so neither the current directory nor PYTHONPATH counts as installed)
+INSTALLED="$(cd / && "$VENV/bin/python" -E -c 'import semihand_mmpose, os; print(os.path.dirname(os.path.dirname(semihand_mmpose.__file__)))' 2>/dev/null || true)"
 if [ "$INSTALLED" != "$ROOT" ]; then
     if [ -n "$INSTALLED" ]; then
         log "pointing $VENV's semihand_mmpose at $ROOT (it was $INSTALLED)"
