@@ -130,6 +130,15 @@ def test_one_config_schedule_is_pretraining_then_fine_tuning():
     assert rates[burn_in] == pytest.approx(0.1 * lr) and rates[burn_in + 50] == pytest.approx(lr)
 
 
+@pytest.mark.parametrize('option, value', [('round_interval', 0), ('round_interval', 2.5),
+                                           ('burn_in_iters', -1)])
+def test_a_schedule_that_cannot_run_is_refused(option, value):
+    """A round every 0 iterations would divide by zero at the first step after burn-in; a
+    negative or fractional count is a typo, not a schedule."""
+    with pytest.raises(ValueError, match=f'{option} .*got {value}'):
+        SemiHandHook(mode='online', **{option: value})
+
+
 def test_missing_stage_one_checkpoint_names_the_config_that_makes_it(tmp_path, monkeypatch):
     """The checkpoint's work dir names its config when configs/ has one, else stage 1's."""
     monkeypatch.chdir(ROOT)  # configs/ is looked up where tools/train.py runs

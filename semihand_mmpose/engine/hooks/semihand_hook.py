@@ -90,6 +90,11 @@ class SemiHandHook(Hook):
                  fine_tune_lr: Optional[float] = None) -> None:
         if mode not in ('online', 'offline'):
             raise ValueError(f'mode must be "online" or "offline", got {mode!r}')
+        if not isinstance(burn_in_iters, int) or burn_in_iters < 0:
+            raise ValueError(f'burn_in_iters must be an int >= 0, got {burn_in_iters!r}')
+        if not isinstance(round_interval, int) or round_interval <= 0:
+            raise ValueError('round_interval (iterations between offline rounds) must be an int '
+                             f'> 0, got {round_interval!r}')
         if mode == 'offline' and pseudo_dataloader is None:
             raise ValueError('offline SemiHand needs a pseudo_dataloader over the unlabelled set')
         if label_with not in ('student', 'teacher'):
