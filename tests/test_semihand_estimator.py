@@ -163,3 +163,18 @@ def test_perturbation_loss_carries_the_strong_view_into_the_weak_one(student_bat
     weight = torch.as_tensor(conf)
     torch.testing.assert_close(losses['loss_pseudo_depth'],
                                depth_weight * (err_z * weight).sum() / weight.sum())
+
+
+@pytest.mark.parametrize('semi_cfg, error, match', [
+    (dict(pert_wieght=0.0), KeyError, r"no key\(s\) \['pert_wieght'\].*'pert_weight'"),
+    (dict(predict_on='ema'), ValueError, 'predict_on must be "student" or "teacher"'),
+    (dict(mode='rounds'), ValueError, 'mode must be "online" or "offline"'),
+])
+def test_a_semi_train_cfg_it_cannot_follow_is_refused(semi_cfg, error, match):
+    """A misspelt switch would leave its part on at the default weight: an ablation that
+    ablates nothing. It is named, with the keys there are."""
+    with pytest.raises(error, match=match):
+        offline_model(**semi_cfg)
+    # the keys it takes build, and their values are the ones used
+    model = offline_model(pert_weight=0.25, predict_on='teacher')
+    assert model.semi_train_cfg['pert_weight'] == 0.25 and model.predict_on == 'teacher'

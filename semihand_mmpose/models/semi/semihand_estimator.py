@@ -52,7 +52,7 @@ class SemiHandEstimator(BaseModel):
             ``biomech_weight`` (0 turns a part off), ``depth_weight`` (the weight of ``z_rel``'s
             L1 against the crop coordinates' in the pseudo-label and consistency losses; default
             0.3), and ``predict_on`` (``'student'`` or ``'teacher'``, the model used at test
-            time).
+            time). Any other key is refused with a ``KeyError`` naming it.
         data_preprocessor (dict, optional): Usually mmdet's ``MultiBranchDataPreprocessor``
             around MMPose's ``PoseDataPreprocessor``.
     """
@@ -65,20 +65,29 @@ class SemiHandEstimator(BaseModel):
         self.teacher.load_state_dict(self.student.state_dict())
         for p in self.teacher.parameters():
             p.requires_grad_(False)
-        cfg = dict(mode='online', selection=dict(mode='threshold', value=0.3), pseudo_weight=1.0,
+        cfg = dict(mode='online', pseudo_labeller=dict(type='PseudoLabeller'),
+                   selection=dict(mode='threshold', value=0.3), pseudo_weight=1.0,
                    joint_selection=dict(mode='all'), pert_weight=1.0, xmodal_weight=0.1,
-                   biomech_weight=0.0, confidence_weighting=True, depth_weight=0.3)
+                   biomech_weight=0.0, confidence_weighting=True, depth_weight=0.3,
+                   predict_on='student')
+        # a misspelt key (`pert_wieght=0.0`) would otherwise leave its part on at the default:
+        # an ablation that silently ablates nothing
+        unknown = sorted(set(semi_train_cfg) - set(cfg))
+        if unknown:
+            raise KeyError(f'semi_train_cfg has no key(s) {unknown}; it takes {sorted(cfg)}')
         cfg.update(semi_train_cfg)
         if cfg['mode'] not in ('online', 'offline'):
             raise ValueError(f'semi_train_cfg.mode must be "online" or "offline", got '
                              f'{cfg["mode"]!r}')
+        if cfg['predict_on'] not in ('student', 'teacher'):
+            raise ValueError(f'semi_train_cfg.predict_on must be "student" or "teacher", got '
+                             f'{cfg["predict_on"]!r}')
         self.semi_train_cfg = cfg
-        self.pseudo_labeller = TASK_UTILS.build(cfg.get('pseudo_labeller',
-                                                        dict(type='PseudoLabeller')))
+        self.pseudo_labeller = TASK_UTILS.build(cfg['pseudo_labeller'])
         # the interval penalty needs only the limits; built only where the loss is on
         self.penalty = BiomechanicalCorrector() if cfg['biomech_weight'] > 0 else None
         self.semi_enabled = False
-        self.predict_on = cfg.get('predict_on', 'student')
+        self.predict_on = cfg['predict_on']
         self._register_load_state_dict_pre_hook(self._from_plain_estimator)
         #: offline mode: sample id -> (uv (21, 2) image px, z_rel (21,), confidence (21,),
         #: keep (21,) bool: the joints selected, or one bool for the whole sample)
