@@ -169,6 +169,10 @@ def test_perturbation_loss_carries_the_strong_view_into_the_weak_one(student_bat
     (dict(pert_wieght=0.0), KeyError, r"no key\(s\) \['pert_wieght'\].*'pert_weight'"),
     (dict(predict_on='ema'), ValueError, 'predict_on must be "student" or "teacher"'),
     (dict(mode='rounds'), ValueError, 'mode must be "online" or "offline"'),
+    (dict(selection=dict(mode='top_frac', value=0.7)), ValueError,
+     r"selection=\{'mode': 'top_frac'.*must be \"threshold\", \"top_fraction\" or \"all\""),
+    (dict(joint_selection=dict(mode='all', fraction=0.5)), ValueError,
+     "joint_selection=.*unexpected keyword argument 'fraction'"),
 ])
 def test_a_semi_train_cfg_it_cannot_follow_is_refused(semi_cfg, error, match):
     """A misspelt switch would leave its part on at the default weight: an ablation that

@@ -82,6 +82,13 @@ class SemiHandEstimator(BaseModel):
         if cfg['predict_on'] not in ('student', 'teacher'):
             raise ValueError(f'semi_train_cfg.predict_on must be "student" or "teacher", got '
                              f'{cfg["predict_on"]!r}')
+        # a selection it cannot make fails now, not at the first round (in the one-command config
+        # after the whole burn-in)
+        try:
+            select_pseudo_labels(torch.ones(2, 21), cfg['selection'], cfg['joint_selection'])
+        except (TypeError, ValueError) as err:
+            raise ValueError(f'semi_train_cfg.selection={cfg["selection"]!r} or joint_selection='
+                             f'{cfg["joint_selection"]!r}: {err}') from err
         self.semi_train_cfg = cfg
         self.pseudo_labeller = TASK_UTILS.build(cfg['pseudo_labeller'])
         # the interval penalty needs only the limits; built only where the loss is on
