@@ -59,6 +59,16 @@ def test_disagreeing_views_lower_that_joints_confidence():
     assert float(conf[:, 8].max()) < 0.8 and float(conf[:, [0, 4, 12]].min()) > 0.99
 
 
+@pytest.mark.parametrize('scale', ['sigma', 'sigma_z', 'tau'])
+def test_a_zero_scale_is_refused_rather_than_giving_nan_confidence(scale):
+    """With sigma 0, views that agree exactly would get a confidence of exp(-0/0) = NaN."""
+    with pytest.raises(ValueError, match=f'PseudoLabeller.{scale} must be > 0, got 0.0'):
+        PseudoLabeller(corrector=None, **{scale: 0.0})
+    uvs, z, mats, K, _ = _inputs()  # the smallest positive scale still gives numbers
+    out = PseudoLabeller(corrector=None, **{scale: 1e-6})(uvs, z, mats, K, 64.0)
+    assert torch.isfinite(out['confidence']).all()
+
+
 def test_infeasible_mean_is_corrected_and_less_trusted():
     uvs, z, mats, K, gt = _inputs()
     z = z.clone()

@@ -44,6 +44,10 @@ class PseudoLabeller:
     def __init__(self, corrector: Optional[dict] = dict(type='BiomechanicalCorrector'),
                  sigma: float = 0.05, sigma_z: Optional[float] = None, tau: float = 0.1,
                  use_consistency: bool = True) -> None:
+        # each scale divides a spread: 0 would make the confidence of views that agree 0/0 = NaN
+        for name, scale in (('sigma', sigma), ('sigma_z', sigma_z), ('tau', tau)):
+            if scale is not None and not scale > 0:
+                raise ValueError(f'PseudoLabeller.{name} must be > 0, got {scale!r}')
         self.corrector = TASK_UTILS.build(corrector) if corrector is not None else None
         self.sigma = sigma
         self.sigma_z = sigma_z
