@@ -139,3 +139,19 @@ def test_displace_bbox_says_what_it_needs():
         DisplaceBBox(fraction=1.5)
     with pytest.raises(KeyError, match='"id"'):
         DisplaceBBox(0.5).transform(dict(bbox_center=np.zeros((1, 2)), bbox_scale=np.ones((1, 2))))
+
+
+def test_perturbations_refuse_settings_that_cannot_be_drawn():
+    from semihand_mmpose.datasets.transforms import FixedBBoxTransform, RandomBlurNoise
+    with pytest.raises(ValueError, match='scale must be > 0.*got 0'):
+        FixedBBoxTransform(scale=0)
+    with pytest.raises(ValueError, match=r'blur_prob must be in \[0, 1\], got 1.5'):
+        RandomBlurNoise(blur_prob=1.5)
+    with pytest.raises(ValueError, match=r'noise_std must be a range .*got \(10, 2\)'):
+        RandomBlurNoise(noise_std=(10, 2))
+    # at the bounds they draw: always blurred by exactly sigma 1, never noised
+    img = np.zeros((16, 16, 3), np.uint8)
+    img[8, 8] = 255
+    out = RandomBlurNoise(blur_prob=1, blur_sigma=(1.0, 1.0), noise_prob=0,
+                          noise_std=(0, 0)).transform(dict(img=img.copy()))['img']
+    np.testing.assert_array_equal(out, cv2.GaussianBlur(img, (0, 0), 1.0))

@@ -32,6 +32,9 @@ class FixedBBoxTransform(BaseTransform):
     def __init__(self, shift: Tuple[float, float] = (0.0, 0.0), scale: float = 1.0,
                  rotation: float = 0.0) -> None:
         super().__init__()
+        if not float(scale) > 0:
+            raise ValueError(f'FixedBBoxTransform.scale must be > 0 (a box of size 0 has no '
+                             f'crop), got {scale!r}')
         self.shift = np.asarray(shift, np.float32)
         self.scale = float(scale)
         self.rotation = float(rotation)
@@ -92,6 +95,13 @@ class RandomBlurNoise(BaseTransform):
     def __init__(self, blur_prob: float = 0.5, blur_sigma: Tuple[float, float] = (0.3, 1.5),
                  noise_prob: float = 0.5, noise_std: Tuple[float, float] = (2.0, 10.0)) -> None:
         super().__init__()
+        for name, prob in (('blur_prob', blur_prob), ('noise_prob', noise_prob)):
+            if not 0 <= prob <= 1:
+                raise ValueError(f'RandomBlurNoise.{name} must be in [0, 1], got {prob!r}')
+        for name, (low, high) in (('blur_sigma', blur_sigma), ('noise_std', noise_std)):
+            if not 0 <= low <= high:
+                raise ValueError(f'RandomBlurNoise.{name} must be a range (low, high) with '
+                                 f'0 <= low <= high, got {(low, high)!r}')
         self.blur_prob, self.blur_sigma = blur_prob, blur_sigma
         self.noise_prob, self.noise_std = noise_prob, noise_std
 
