@@ -179,6 +179,8 @@ def test_a_semi_train_cfg_it_cannot_follow_is_refused(semi_cfg, error, match):
     ablates nothing. It is named, with the keys there are."""
     with pytest.raises(error, match=match):
         offline_model(**semi_cfg)
-    # the keys it takes build, and their values are the ones used
+
+
+def test_the_semi_train_cfg_keys_it_takes_are_the_ones_used():
     model = offline_model(pert_weight=0.25, predict_on='teacher')
     assert model.semi_train_cfg['pert_weight'] == 0.25 and model.predict_on == 'teacher'
