@@ -92,3 +92,51 @@ def plot_predictions(images: List[np.ndarray], gt2d: np.ndarray, preds: Dict[str
                 ax.set_title(titles[col], fontsize=7)
     fig.tight_layout(pad=0.4)
     fig.savefig(out, dpi=120)
+
+
+def plot_image_predictions(image: np.ndarray, keypoints: np.ndarray, out: str,
+                           keypoints_3d: Optional[np.ndarray] = None) -> None:
+    """One image's predicted hands: their 2D skeletons over the image and, with
+    ``keypoints_3d``, each hand's root-relative 3D skeleton beside it.
+
+    Args:
+        image (np.ndarray): The image, RGB uint8 (H, W, 3).
+        keypoints (np.ndarray): Each hand's keypoints (N, 21, 2), image pixels.
+        out (str): The image file to write.
+        keypoints_3d (np.ndarray, optional): Each hand's joints (N, 21, 3) in the camera frame
+            (mm); drawn relative to the wrist, x right, y down, z away from the camera.
+    """
+    keypoints = np.asarray(keypoints, dtype=np.float64).reshape(-1, 21, 2)
+    n = len(keypoints)
+    if keypoints_3d is not None and np.asarray(keypoints_3d).shape != (n, 21, 3):
+        raise ValueError(f'keypoints_3d {np.asarray(keypoints_3d).shape} must be (N, 21, 3) for '
+                         f'keypoints {keypoints.shape}')
+    panels = 1 + (n if keypoints_3d is not None else 0)
+    fig = Figure(figsize=(3.6 * panels, 3.9))
+    ax = fig.add_subplot(1, panels, 1)
+    ax.imshow(image)
+    for uv in keypoints:
+        _draw_skeleton(ax, uv, True, linewidth=1.6)
+        ax.scatter(uv[:, 0], uv[:, 1], s=6, c='black', zorder=3)
+    ax.set_axis_off()
+    for i in range(panels - 1):
+        joints = np.asarray(keypoints_3d[i], dtype=np.float64)
+        joints = joints - joints[0]
+        ax3 = fig.add_subplot(1, panels, i + 2, projection='3d')
+        for parent, child in BONES:
+            ax3.plot(*joints[[parent, child]].T, color=_FINGER_COLOURS[(child - 1) // 4])
+        # one scale on every axis, so bone lengths read true
+        half = float(np.ptp(joints, axis=0).max()) / 2 + 5.0
+        mid = (joints.max(0) + joints.min(0)) / 2
+        ax3.set_xlim(mid[0] - half, mid[0] + half)
+        ax3.set_ylim(mid[1] - half, mid[1] + half)
+        ax3.set_zlim(mid[2] - half, mid[2] + half)
+        ax3.set_box_aspect((1, 1, 1))
+        # image axes: x right, y down; the camera looks along +z
+        ax3.view_init(elev=-70, azim=-90)
+        ax3.tick_params(labelsize=6)
+        ax3.text2D(0.5, -0.02, f'hand {i}: mm from the wrist (x right, y down, z away)',
+                   transform=ax3.transAxes, ha='center', va='top', fontsize=7)
+    fig.tight_layout(pad=0.4)
+    fig.subplots_adjust(bottom=0.1)
+    fig.savefig(out, dpi=120)
