@@ -81,6 +81,14 @@ def test_inference_refuses_a_camera_that_is_not_one(estimator, test_hand, K, mat
         inference_hand3d(estimator, info['img_path'], info['bbox'], K)
 
 
+def test_inference_refuses_boxes_that_are_not_four_numbers(estimator, test_hand):
+    info, _ = test_hand
+    boxes_with_scores = np.concatenate([info['bbox'], [[0.9]]], axis=1)  # a detector's (N, 5)
+    with pytest.raises(ValueError, match=r'bboxes must be \(N, 4\) boxes \(xyxy\), got shape '
+                       r'\(1, 5\)'):
+        inference_hand3d(estimator, info['img_path'], boxes_with_scores)
+
+
 def test_the_pipeline_is_found_inside_dataset_wrappers():
     steps = [dict(type='LoadImage')]
     assert pipeline_of(dict(type='ConcatDataset', datasets=[

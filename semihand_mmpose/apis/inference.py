@@ -57,8 +57,8 @@ def inference_hand3d(model: nn.Module, img: Union[np.ndarray, str],
             checkpoint goes through ``tools/misc/export_adapted_model.py`` first, which puts the
             target batch-norm statistics it was tested with into it.
         img (np.ndarray | str): The image (BGR, as ``mmcv.imread`` gives it) or its file.
-        bboxes (np.ndarray, optional): Hand boxes (N, 4) in image pixels; the whole image if
-            ``None`` or empty. Each is enlarged by the test pipeline's padding, as in testing.
+        bboxes (np.ndarray, optional): Hand boxes (N, 4) (or one box (4,)) in image pixels; the
+            whole image if ``None`` or empty. Each is enlarged by the test pipeline's padding, as in testing.
         K (np.ndarray, optional): The image's (3, 3) camera intrinsics. Without it there is no
             ``keypoints_3d`` (the 2.5D prediction has no metric depth without a camera).
         bbox_format (str): ``'xyxy'`` or ``'xywh'``. Defaults to ``'xyxy'``.
@@ -77,7 +77,10 @@ def inference_hand3d(model: nn.Module, img: Union[np.ndarray, str],
     if bboxes is None or len(bboxes) == 0:
         w, h = Image.open(img).size if isinstance(img, str) else img.shape[1::-1]
         bboxes = np.array([[0, 0, w, h]], dtype=np.float32)
-    bboxes = np.asarray(bboxes, dtype=np.float32).reshape(-1, 4)
+    bboxes = np.asarray(bboxes, dtype=np.float32)
+    bboxes = bboxes[None] if bboxes.ndim == 1 else bboxes
+    if bboxes.ndim != 2 or bboxes.shape[1] != 4:
+        raise ValueError(f'bboxes must be (N, 4) boxes ({bbox_format}), got shape {bboxes.shape}')
     if bbox_format == 'xywh':
         bboxes = bbox_xywh2xyxy(bboxes)
     data_list = []
