@@ -56,12 +56,6 @@ class SemiHandHook(Hook):
             round labels target images with target statistics rather than a running mix of both
             domains; training then goes on with the statistics it had. Averaged over ranks. 0 turns
             it off. Defaults to 0.
-        adapt_bn_rounds (int, optional): Label only the first this-many rounds that way, the
-            later ones with the student's own statistics. Round 0 labels with the stage-1 model,
-            whose statistics are the source's alone; later the student's running statistics
-            have seen the target too, and in the tuned setting they label better (the round
-            labelled at iteration 200: fused labels 9.64 px off instead of 9.73, 3D AUC 0.511
-            instead of 0.505). ``None`` adapts every round. Defaults to None.
         val_before_adaptation (bool): Run the validation loop just before the unlabelled losses
             switch on (not on resume), so the log holds the metrics before and after adaptation
             (MMEngine's loops validate only after training iterations). Defaults to False.
@@ -90,7 +84,6 @@ class SemiHandHook(Hook):
                  burn_in_iters: int = 0, round_interval: int = 500,
                  label_dataset: Optional[dict] = None,
                  adapt_bn_batches: int = 0,
-                 adapt_bn_rounds: Optional[int] = None,
                  val_before_adaptation: bool = False,
                  label_with: str = 'student',
                  eval_target_bn: bool = False,
@@ -102,10 +95,6 @@ class SemiHandHook(Hook):
         if not isinstance(round_interval, int) or round_interval <= 0:
             raise ValueError('round_interval (iterations between offline rounds) must be an int '
                              f'> 0, got {round_interval!r}')
-        if adapt_bn_rounds is not None and (not isinstance(adapt_bn_rounds, int)
-                                            or adapt_bn_rounds < 0):
-            raise ValueError('adapt_bn_rounds (rounds labelled with target batch-norm statistics) '
-                             f'must be None or an int >= 0, got {adapt_bn_rounds!r}')
         if mode == 'offline' and pseudo_dataloader is None:
             raise ValueError('offline SemiHand needs a pseudo_dataloader over the unlabelled set')
         if label_with not in ('student', 'teacher'):
@@ -120,7 +109,6 @@ class SemiHandHook(Hook):
         self.label_dataset_cfg = label_dataset
         self.val_before_adaptation = val_before_adaptation
         self.adapt_bn_batches = adapt_bn_batches
-        self.adapt_bn_rounds = adapt_bn_rounds
         self.eval_target_bn = eval_target_bn
         self.label_with = label_with
         self.fine_tune_lr = fine_tune_lr
@@ -304,12 +292,10 @@ class SemiHandHook(Hook):
 
     def run_round(self, runner, model, step: int) -> None:
         """One offline round after ``step`` iterations: label the unlabelled set (with target
-        statistics where ``adapt_bn_batches`` > 0 and ``adapt_bn_rounds`` allows), select, write
-        the round file, hand the labels to the model and log the round's statistics."""
+        statistics where ``adapt_bn_batches`` > 0), select, write the round file, hand the labels
+        to the model and log the round's statistics."""
         network = model.teacher if self.label_with == 'teacher' else model.student
-        adapt = self.adapt_bn_batches > 0 and (self.adapt_bn_rounds is None
-                                               or len(self.history) < self.adapt_bn_rounds)
-        saved = self.adapt_batch_norm(model, network) if adapt else None
+        saved = self.adapt_batch_norm(model, network) if self.adapt_bn_batches > 0 else None
         labels = self.label_dataset(runner, model, network)
         if saved is not None:
             self.restore_batch_norm(saved)
