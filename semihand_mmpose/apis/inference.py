@@ -58,7 +58,8 @@ def inference_hand3d(model: nn.Module, img: Union[np.ndarray, str],
             target batch-norm statistics it was tested with into it.
         img (np.ndarray | str): The image (BGR, as ``mmcv.imread`` gives it) or its file.
         bboxes (np.ndarray, optional): Hand boxes (N, 4) (or one box (4,)) in image pixels; the
-            whole image if ``None`` or empty. Each is enlarged by the test pipeline's padding, as in testing.
+            whole image if ``None`` or empty. Each is enlarged by the test pipeline's padding,
+            as in testing.
         K (np.ndarray, optional): The image's (3, 3) camera intrinsics. Without it there is no
             ``keypoints_3d`` (the 2.5D prediction has no metric depth without a camera).
         bbox_format (str): ``'xyxy'`` or ``'xywh'``. Defaults to ``'xyxy'``.
