@@ -201,3 +201,20 @@ def test_every_stage2_config_has_a_plain_estimator_config(name):
     kept = [h['type'] for h in out.custom_hooks]
     assert not set(kept) & {'SemiHandHook', 'mmdet.MeanTeacherHook', 'MeanTeacherHook'}
     assert len(kept) == len(cfg.custom_hooks) - (2 if name == 'semihand_synth_online' else 1)
+
+
+def test_an_export_without_target_statistics_keeps_the_checkpoints_own(tmp_path):
+    """With ``eval_target_bn=False`` the stage-2 test uses the checkpoint's statistics, so the
+    export is the student exactly as saved."""
+    from semihand_mmpose.apis import export_adapted_estimator
+    cfg = Config.fromfile(FINETUNE)
+    cfg.merge_from_dict({'custom_hooks.1.eval_target_bn': False})
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    checkpoint = str(tmp_path / 'stage2.pth')
+    torch.save(dict(state_dict=model.state_dict(), meta=dict()), checkpoint)
+    estimator, _, meta = export_adapted_estimator(cfg, checkpoint)
+    assert meta['semihand_export'] == dict(checkpoint=checkpoint, predictor='student',
+                                           target_bn_batches=0)
+    for key, value in estimator.state_dict().items():
+        assert torch.equal(value, model.state_dict()['student.' + key]), key
