@@ -1,6 +1,7 @@
 # Copyright (c) semihand_mmpose authors. All rights reserved.
 """Using a trained model: a stage-2 checkpoint exported as the estimator that tools/test.py tested,
-and 3D hands predicted in an image through MMPose's init_model."""
+and 3D hands predicted in an image (through MMPose's init_model, or this project's for a stage-2
+config)."""
 import json
 import os.path as osp
 import pickle
@@ -13,7 +14,8 @@ from mmengine.config import Config
 from mmpose.apis import init_model
 from mmpose.registry import DATASETS, MODELS
 
-from semihand_mmpose.apis import estimator_config, inference_hand3d, pipeline_of
+from semihand_mmpose.apis import (estimator_config, inference_hand3d, init_hand3d_model,
+                                  pipeline_of)
 from test_tools import ROOT, _run
 
 PRETRAIN = osp.join(ROOT, 'configs', 'pretrain_synth.py')
@@ -111,6 +113,20 @@ def _small_stage2(root):
     return hook, test
 
 
+def _stage2_checkpoint(tmp_path):
+    """A stage-2 model of the default config whose batch norms hold statistics unlike any
+    image's, and its checkpoint."""
+    torch.manual_seed(0)
+    model = MODELS.build(Config.fromfile(FINETUNE).model)
+    for module in model.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.uniform_(-1.0, 1.0)
+            module.running_var.uniform_(0.5, 2.0)
+    checkpoint = str(tmp_path / 'stage2.pth')
+    torch.save(dict(state_dict=model.state_dict(), meta=dict()), checkpoint)
+    return model, checkpoint
+
+
 def _keypoints(dump):
     with open(dump, 'rb') as f:
         return np.concatenate([r['pred_instances']['keypoints'] for r in pickle.load(f)])
@@ -123,15 +139,7 @@ def test_an_exported_stage2_checkpoint_predicts_what_its_test_predicted(tmp_path
     checkpoint's own."""
     from tools.misc import export_adapted_model
     hook, test = _small_stage2(synthetic_root)
-    cfg = Config.fromfile(FINETUNE)
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    for module in model.modules():  # statistics unlike any image's
-        if isinstance(module, torch.nn.BatchNorm2d):
-            module.running_mean.uniform_(-1.0, 1.0)
-            module.running_var.uniform_(0.5, 2.0)
-    checkpoint = str(tmp_path / 'stage2.pth')
-    torch.save(dict(state_dict=model.state_dict(), meta=dict()), checkpoint)
+    model, checkpoint = _stage2_checkpoint(tmp_path)
 
     _run(['tools/test.py', FINETUNE, checkpoint, '--work-dir', str(tmp_path / 't'),
           '--dump', str(tmp_path / 'stage2.pkl'), '--cfg-options'] + hook + test, ROOT)
@@ -186,6 +194,31 @@ def test_the_image_demo_draws_and_prints_the_hands(tmp_path, small_split):
     np.testing.assert_allclose(hands[0]['keypoints_3d'], expected.keypoints_3d[0], atol=1e-3)
     with pytest.raises(ValueError, match='four numbers per box'):
         image_demo.main([img, PRETRAIN, checkpoint, '--bboxes', '1', '2', '3'])
+
+
+def test_the_image_demo_takes_a_stage2_checkpoint_as_its_export(tmp_path, synthetic_root,
+                                                             small_split):
+    """MMPose's init_model cannot build a stage-2 config; the demo (init_hand3d_model) exports
+    it in memory and predicts what the exported checkpoint predicts."""
+    from tools.demo import image_demo
+    from tools.misc import export_adapted_model
+    hook, _ = _small_stage2(synthetic_root)
+    _, checkpoint = _stage2_checkpoint(tmp_path)
+    out = str(tmp_path / 'export' / 'model.pth')
+    export_adapted_model.main([FINETUNE, checkpoint, out, '--cfg-options'] + hook)
+    ann, folder = small_split
+    with open(ann) as f:
+        img = osp.join(folder, json.load(f)['images'][0]['file_name'])
+    args = ['--K', '200', '200', '64', '64']
+    direct = image_demo.main([img, FINETUNE, checkpoint, '--cfg-options'] + hook + args)
+    exported = image_demo.main([img, str(tmp_path / 'export' / 'model.py'), out] + args)
+    assert direct == exported
+    # the checkpoint's own statistics predict otherwise: the export did take the target's
+    own = image_demo.main([img, FINETUNE, checkpoint, '--cfg-options'] + hook +
+                          ['custom_hooks.1.eval_target_bn=False'] + args)
+    assert own[0]['keypoints'] != direct[0]['keypoints']
+    with pytest.raises(ValueError, match='a stage-2 config .* none was given'):
+        init_hand3d_model(FINETUNE)
 
 
 @pytest.mark.parametrize('name', ['semihand_synth', 'semihand_synth_online', 'semihand_stb',

@@ -6,18 +6,58 @@ which configs that test on several sets at once (this project's synthetic config
 through a ``ConcatDataset``) do not have, and it passes no camera, so a 2.5D prediction cannot be
 lifted. :func:`inference_hand3d` takes the first test set's pipeline and the image's intrinsics
 ``K``; the estimator then adds ``keypoints_z_rel`` and, with ``K``, ``keypoints_3d`` to each
-hand's ``pred_instances``.
+hand's ``pred_instances``. :func:`init_hand3d_model` is MMPose's ``init_model`` for this project's
+configs, a SemiHand stage-2 config included.
 """
+import copy
 from typing import List, Optional, Sequence, Union
 
 import numpy as np
 import torch
+from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import init_default_scope
+from mmpose.apis import init_model
 from mmpose.structures import PoseDataSample
 from mmpose.structures.bbox import bbox_xywh2xyxy
 from PIL import Image
 from torch import nn
+
+from .export import export_adapted_estimator
+
+
+def init_hand3d_model(config: Union[str, Config], checkpoint: Optional[str] = None,
+                      device: str = 'cpu', cfg_options: Optional[dict] = None) -> nn.Module:
+    """Build an estimator for inference (MMPose's ``init_model``, stage-2 configs included).
+
+    MMPose's ``init_model`` reads ``config.model.backbone``, which a stage-2 config (its model a
+    ``SemiHandEstimator`` around the estimator) does not have. For such a config the checkpoint
+    is exported in memory as ``tools/misc/export_adapted_model.py`` exports it: the predictor
+    with the batch-norm statistics it was tested with, which re-estimating from the unlabelled
+    images takes a few seconds per call; export once to predict often.
+
+    Args:
+        config (str | Config): An estimator config, or a stage-2 config.
+        checkpoint (str, optional): Its checkpoint; required for a stage-2 config.
+        device (str): Defaults to ``'cpu'``.
+        cfg_options (dict, optional): Options merged into the config, as ``--cfg-options``.
+
+    Returns:
+        nn.Module: The estimator in eval mode, its ``cfg`` (a plain estimator config) and
+        ``dataset_meta`` set, as :func:`inference_hand3d` takes it.
+    """
+    cfg = Config.fromfile(config) if isinstance(config, str) else copy.deepcopy(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if cfg.model.get('type') != 'SemiHandEstimator':
+        return init_model(cfg, checkpoint, device=device)
+    if checkpoint is None:
+        raise ValueError(f'{cfg.filename}: a stage-2 config (model.type "SemiHandEstimator") '
+                         'predicts with a trained checkpoint; none was given')
+    estimator, est_cfg, meta = export_adapted_estimator(cfg, checkpoint)
+    estimator.cfg = est_cfg
+    estimator.dataset_meta = meta['dataset_meta']
+    return estimator.to(device).eval()
 
 
 def pipeline_of(dataset_cfg: dict) -> list:
@@ -52,10 +92,9 @@ def inference_hand3d(model: nn.Module, img: Union[np.ndarray, str],
     """Predict the 3D pose of each hand box in an image (after MMPose's ``inference_topdown``).
 
     Args:
-        model (nn.Module): A top-down estimator from MMPose's ``init_model`` (its ``cfg`` and
-            ``dataset_meta`` set), e.g. a :class:`Hand3DPoseEstimator`; a SemiHand stage-2
-            checkpoint goes through ``tools/misc/export_adapted_model.py`` first, which puts the
-            target batch-norm statistics it was tested with into it.
+        model (nn.Module): A top-down estimator from :func:`init_hand3d_model` or MMPose's
+            ``init_model`` (its ``cfg`` and ``dataset_meta`` set), e.g. a
+            :class:`Hand3DPoseEstimator`.
         img (np.ndarray | str): The image (BGR, as ``mmcv.imread`` gives it) or its file.
         bboxes (np.ndarray, optional): Hand boxes (N, 4) (or one box (4,)) in image pixels; the
             whole image if ``None`` or empty. Each is enlarged by the test pipeline's padding,

@@ -7,31 +7,35 @@ root-relative 3D skeleton beside it. It prints one JSON line: per hand, the box,
 (image pixels), ``keypoint_scores``, ``keypoints_z_rel`` and, with ``--K``, ``keypoints_3d``
 (camera frame, mm, for the model's reference-bone length).
 
-A SemiHand stage-2 checkpoint is exported first (``tools/misc/export_adapted_model.py``), so that
-the model carries the target batch-norm statistics it was tested with.
+A SemiHand stage-2 config and checkpoint are taken as they are: the checkpoint is exported in memory
+(``semihand_mmpose.apis.init_hand3d_model``), with the target batch-norm statistics it was tested
+with, which costs a few seconds each time; ``tools/misc/export_adapted_model.py`` exports it once.
 
 Example::
 
     python tools/demo/image_demo.py hand.png work_dirs/export/semihand_synth.py \\
         work_dirs/export/semihand_synth.pth --bboxes 12 20 108 116 --K 180 180 64 64 \\
         --out-file hand_pred.png
+    # or straight from stage 2
+    python tools/demo/image_demo.py hand.png configs/semihand_synth.py \\
+        work_dirs/semihand_synth/iter_1050.pth --K 180 180 64 64
 """
 import argparse
 import json
 
 import mmcv
 import numpy as np
-from mmpose.apis import init_model
+from mmengine.config import DictAction
 
-from semihand_mmpose.apis import inference_hand3d
+from semihand_mmpose.apis import inference_hand3d, init_hand3d_model
 from semihand_mmpose.visualization import plot_image_predictions
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='3D hand pose of the hands in one image')
     parser.add_argument('img', help='image file')
-    parser.add_argument('config', help='config file of the estimator')
-    parser.add_argument('checkpoint', help='checkpoint file of the estimator')
+    parser.add_argument('config', help='config file of the estimator (or of SemiHand stage 2)')
+    parser.add_argument('checkpoint', help='checkpoint file of that model')
     parser.add_argument('--out-file', default=None, help='image file to draw the result to')
     parser.add_argument('--device', default='cpu', help='device used for inference')
     parser.add_argument('--bboxes', type=float, nargs='+', default=None,
@@ -41,6 +45,8 @@ def parse_args(argv=None):
     parser.add_argument('--K', type=float, nargs=4, default=None, metavar=('FX', 'FY', 'CX', 'CY'),
                         help="the camera's focal lengths and principal point in pixels: with "
                         'them the hands are lifted to 3D')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default=None,
+                        help='override settings of the config, as in tools/test.py')
     return parser.parse_args(argv)
 
 
@@ -53,7 +59,7 @@ def main(argv=None) -> list:
     if args.K is not None:
         fx, fy, cx, cy = args.K
         K = np.array([[fx, 0.0, cx], [0.0, fy, cy], [0.0, 0.0, 1.0]])
-    model = init_model(args.config, args.checkpoint, device=args.device)
+    model = init_hand3d_model(args.config, args.checkpoint, args.device, args.cfg_options)
     image = mmcv.imread(args.img)  # BGR, as MMPose's pipelines load it
     results = inference_hand3d(model, image, bboxes, K)
     hands = []
