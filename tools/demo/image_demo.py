@@ -59,8 +59,8 @@ def main(argv=None) -> list:
     if args.K is not None:
         fx, fy, cx, cy = args.K
         K = np.array([[fx, 0.0, cx], [0.0, fy, cy], [0.0, 0.0, 1.0]])
+    image = mmcv.imread(args.img)  # BGR, as MMPose's pipelines load it; before the model's load
     model = init_hand3d_model(args.config, args.checkpoint, args.device, args.cfg_options)
-    image = mmcv.imread(args.img)  # BGR, as MMPose's pipelines load it
     results = inference_hand3d(model, image, bboxes, K)
     hands = []
     for sample in results:
