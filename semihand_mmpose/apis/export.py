@@ -55,15 +55,19 @@ def target_bn_hook(cfg: Config):
     return None
 
 
-def export_adapted_estimator(cfg: Config, checkpoint: str) -> Tuple[nn.Module, Config, dict]:
+def export_adapted_estimator(cfg: Config, checkpoint: str,
+                             device: str = 'cpu') -> Tuple[nn.Module, Config, dict]:
     """The network that ``tools/test.py cfg checkpoint`` tests, as a plain estimator.
 
     Args:
         cfg (Config): A stage-2 config (``model.type='SemiHandEstimator'``).
         checkpoint (str): A checkpoint of that model (or of the plain estimator it wraps).
+        device (str): Where the statistics are re-estimated and the estimator is returned; the
+            device ``tools/test.py`` ran on gives its statistics (on the CPU, bit for bit), and a
+            GPU does it faster for a large model. Defaults to ``'cpu'``.
 
     Returns:
-        tuple: The predictor (an estimator in eval mode on the CPU, its batch-norm statistics
+        tuple: The predictor (an estimator in eval mode on ``device``, its batch-norm statistics
         those of the unlabelled images where the config tests with them), its config
         (:func:`estimator_config`) and the checkpoint's ``meta`` with ``semihand_export``
         added: the checkpoint, the network taken (``student`` or ``teacher``) and the number of
@@ -73,6 +77,7 @@ def export_adapted_estimator(cfg: Config, checkpoint: str) -> Tuple[nn.Module, C
     init_default_scope(cfg.get('default_scope', 'mmpose'))
     model = MODELS.build(copy.deepcopy(cfg.model))
     loaded = load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+    model.to(device)
     hook = target_bn_hook(cfg)
     if hook is not None:
         # the same batches, in the same order, as the hook's before_test: the same statistics

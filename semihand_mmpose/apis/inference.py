@@ -54,10 +54,10 @@ def init_hand3d_model(config: Union[str, Config], checkpoint: Optional[str] = No
     if checkpoint is None:
         raise ValueError(f'{cfg.filename}: a stage-2 config (model.type "SemiHandEstimator") '
                          'predicts with a trained checkpoint; none was given')
-    estimator, est_cfg, meta = export_adapted_estimator(cfg, checkpoint)
+    estimator, est_cfg, meta = export_adapted_estimator(cfg, checkpoint, device)
     estimator.cfg = est_cfg
     estimator.dataset_meta = meta['dataset_meta']
-    return estimator.to(device).eval()
+    return estimator
 
 
 def pipeline_of(dataset_cfg: dict) -> list:

@@ -31,6 +31,9 @@ def parse_args(argv=None):
     parser.add_argument('config', help='the stage-2 config the checkpoint was trained with')
     parser.add_argument('checkpoint', help='the stage-2 checkpoint')
     parser.add_argument('out', help='the checkpoint to write (.pth); its config goes beside it')
+    parser.add_argument('--device', default='cpu',
+                        help='device to re-estimate the statistics on (the one tools/test.py '
+                        'ran on gives its statistics)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         help='override settings of the config, as in tools/test.py')
     return parser.parse_args(argv)
@@ -42,7 +45,7 @@ def main(argv=None) -> None:
         raise ValueError(f'out must be a .pth file, got {args.out!r}')
     cfg = Config.fromfile(args.config)
     cfg.merge_from_dict(args.cfg_options)
-    estimator, est_cfg, meta = export_adapted_estimator(cfg, args.checkpoint)
+    estimator, est_cfg, meta = export_adapted_estimator(cfg, args.checkpoint, args.device)
     out_cfg = osp.splitext(args.out)[0] + '.py'
     # both through MMEngine's local backend, which this package makes atomic
     save_checkpoint(dict(meta=meta, state_dict=weights_to_cpu(estimator.state_dict())), args.out)
