@@ -44,8 +44,8 @@ model = dict(
         # (no different from 0.0), 0.4783 at 0.5, 0.4687 at 2.0
         xmodal_weight=0.5,
         # the corrector's interval penalty on the student's lifted predictions, as a loss: tuned
-        # setting at 6e-4, 2,000 fresh target hands, 0.1 -0.004 (seeds 0-2), 0.5 -0.007 (seeds
-        # 0-1) against 0 (docs/results.md, "The biomechanical penalty as a training loss")
+        # setting at 6e-4, 2,000 fresh target hands, 0.1 -0.004 (seeds 0-2), 0.5 -0.009 (seeds
+        # 0-2) against 0 (docs/results.md, "The biomechanical penalty as a training loss")
         biomech_weight=0.0,
         # the depths' L1 against the crop coordinates' in the pseudo-label and consistency losses.
         # Tuned setting at rate 6e-4, seeds 0-1, on 2,000 fresh target hands: 0.0 -0.020, 0.1
