@@ -12,7 +12,7 @@ before a test, and returns the predictor with the config of a plain estimator, s
 the unlabelled images, the hook or the teacher.
 """
 import copy
-from typing import Tuple
+from typing import Optional, Tuple
 
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
@@ -46,12 +46,18 @@ def estimator_config(cfg: Config) -> Config:
     return out
 
 
+def semihand_hook_cfg(cfg: Config) -> Optional[dict]:
+    """The config's ``SemiHandHook`` entry of ``custom_hooks`` (the first), or ``None``."""
+    hooks = [h for h in cfg.get('custom_hooks', []) if _hook_type(h) == 'SemiHandHook']
+    return hooks[0] if hooks else None
+
+
 def target_bn_hook(cfg: Config):
     """The config's ``SemiHandHook`` when it tests with target batch-norm statistics
     (``eval_target_bn``), else ``None``."""
-    hooks = [h for h in cfg.get('custom_hooks', []) if _hook_type(h) == 'SemiHandHook']
-    if hooks and hooks[0].get('eval_target_bn', False):
-        return HOOKS.build(copy.deepcopy(hooks[0]))
+    hook_cfg = semihand_hook_cfg(cfg)
+    if hook_cfg is not None and hook_cfg.get('eval_target_bn', False):
+        return HOOKS.build(copy.deepcopy(hook_cfg))
     return None
 
 

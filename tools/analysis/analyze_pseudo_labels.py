@@ -65,10 +65,11 @@ def parse_args(argv=None):
 
 
 def _hook_cfg(cfg: Config) -> dict:
-    hooks = [h for h in cfg.get('custom_hooks', []) if h.get('type') == 'SemiHandHook']
-    if not hooks:
+    from semihand_mmpose.apis.export import semihand_hook_cfg
+    hook = semihand_hook_cfg(cfg)
+    if hook is None:
         raise ValueError(f'{cfg.filename}: no SemiHandHook in custom_hooks')
-    hook = copy.deepcopy(hooks[0])
+    hook = copy.deepcopy(hook)
     if hook.get('label_dataset') is None or hook.get('pseudo_dataloader') is None:
         raise ValueError(f'{cfg.filename}: the SemiHandHook needs pseudo_dataloader and '
                          'label_dataset (the unlabelled images with their hidden labels)')
