@@ -1,6 +1,7 @@
 # Copyright (c) semihand_mmpose authors. All rights reserved.
 """tools/analysis/analyze_pseudo_labels.py scores what a SemiHandHook round would produce."""
 import os.path as osp
+import re
 
 import numpy as np
 import pytest
@@ -63,6 +64,18 @@ def test_unknown_view_names_are_refused(tmp_path):
     from tools.analysis import analyze_pseudo_labels as tool
     with pytest.raises(ValueError, match=r"unknown view name\(s\) \['rot\+99'\]"):
         tool.main([CONFIG, str(tmp_path / 'x.pth'), '--sets', 'orig,rot+99'])
+
+
+@pytest.mark.parametrize('config, message', [
+    ('pretrain_synth.py', 'no SemiHandHook in custom_hooks'),
+    ('semihand_stb.py', 'needs pseudo_dataloader and label_dataset')])
+def test_configs_without_what_the_tool_needs_are_refused(tmp_path, config, message):
+    """A stage-1 config has no hook to copy; STB's hook has no hidden labels to score
+    against: each is refused by name before a model is built."""
+    from tools.analysis import analyze_pseudo_labels as tool
+    path = osp.join(ROOT, 'configs', config)
+    with pytest.raises(ValueError, match=rf'^{re.escape(path)}: .*{message}'):
+        tool.main([path, str(tmp_path / 'never_read.pth')])
 
 
 def test_score_against_hand_computed_errors():
