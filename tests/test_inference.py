@@ -238,14 +238,12 @@ def test_every_stage2_config_has_a_plain_estimator_config(name):
 
 def test_an_export_without_target_statistics_keeps_the_checkpoints_own(tmp_path):
     """With ``eval_target_bn=False`` the stage-2 test uses the checkpoint's statistics, so the
-    export is the student exactly as saved."""
+    export is the student exactly as saved, its batch norms' statistics (unlike any image's)
+    included."""
     from semihand_mmpose.apis import export_adapted_estimator
     cfg = Config.fromfile(FINETUNE)
     cfg.merge_from_dict({'custom_hooks.1.eval_target_bn': False})
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    checkpoint = str(tmp_path / 'stage2.pth')
-    torch.save(dict(state_dict=model.state_dict(), meta=dict()), checkpoint)
+    model, checkpoint = _stage2_checkpoint(tmp_path)
     estimator, _, meta = export_adapted_estimator(cfg, checkpoint)
     assert meta['semihand_export'] == dict(checkpoint=checkpoint, predictor='student',
                                            target_bn_batches=0)
