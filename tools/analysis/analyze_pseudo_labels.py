@@ -76,9 +76,9 @@ def _hook_cfg(cfg: Config) -> dict:
     return hook
 
 
-def _views_pipeline(cfg: Config, names: List[str]) -> list:
-    """The config's pseudo-labelling pipeline with one teacher branch per candidate view."""
-    pipeline = copy.deepcopy(_hook_cfg(cfg)['pseudo_dataloader']['dataset']['pipeline'])
+def _views_pipeline(cfg: Config, hook_cfg: dict, names: List[str]) -> list:
+    """The hook's pseudo-labelling pipeline with one teacher branch per candidate view."""
+    pipeline = copy.deepcopy(hook_cfg['pseudo_dataloader']['dataset']['pipeline'])
     branch = [i for i, t in enumerate(pipeline) if t['type'] in ('mmdet.MultiBranch',
                                                                   'MultiBranch')]
     if not branch:
@@ -174,7 +174,7 @@ def main(argv=None) -> dict:
     names = sorted({n for s in sets for n in s} | {'orig'}, key=list(CANDIDATES).index)
 
     hook_cfg = _hook_cfg(cfg)
-    hook_cfg['pseudo_dataloader']['dataset']['pipeline'] = _views_pipeline(cfg, names)
+    hook_cfg['pseudo_dataloader']['dataset']['pipeline'] = _views_pipeline(cfg, hook_cfg, names)
     hook = HOOKS.build(hook_cfg)
     model = MODELS.build(cfg.model)
     load_checkpoint(model, args.checkpoint, map_location='cpu')
