@@ -77,7 +77,7 @@ def poses_per_second(corrector, poses: torch.Tensor, repeats: int):
     return len(poses) / statistics.median(times), result
 
 
-def main():
+def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--batch', type=int, default=4096)
     parser.add_argument('--repeats', type=int, default=10)
@@ -86,7 +86,7 @@ def main():
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--compile', action='store_true',
                         help='also time BiomechanicalCorrector(compile=True)')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
 
     corrector = BiomechanicalCorrector()
@@ -141,6 +141,7 @@ def main():
               f'after a {figures["compile_float32_s"]:.0f} s compilation (largest difference to '
               f'float64 {figures["compiled_float32_max_diff_mm"]:.1e} mm)')
     print(json.dumps(figures))
+    return figures
 
 
 if __name__ == '__main__':

@@ -18,7 +18,7 @@ import statistics
 import time
 
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
@@ -29,13 +29,19 @@ from semihand_mmpose.engine.hooks import use_small_map_conv_grad
 from semihand_mmpose.models.semi.semihand_estimator import STUDENT, SUP, TEACHER
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config', nargs='?', default='configs/semihand_synth_finetune.py')
-    parser.add_argument('--steps', type=int, default=20, help='timed steps')
+    parser.add_argument('--steps', type=int, default=20, help='timed steps (at least 2)')
     parser.add_argument('--warmup', type=int, default=3)
     parser.add_argument('--threads', type=int, default=2)
-    return parser.parse_args()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override settings of the config, as in tools/train.py')
+    args = parser.parse_args(argv)
+    if args.steps < 2:
+        parser.error(f'--steps must be at least 2 (the quartiles need two batches), '
+                     f'got {args.steps}')
+    return args
 
 
 def networks_step(model, data: dict, optim_wrapper) -> None:
@@ -68,10 +74,12 @@ def timed(fns, steps: int, warmup: int) -> list:
     return times
 
 
-def main():
-    args = parse_args()
+def main(argv=None) -> dict:
+    args = parse_args(argv)
     torch.set_num_threads(args.threads)
     cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
     if cfg.get('custom_imports'):
         import_modules_from_strings(**cfg.custom_imports)
     init_default_scope(cfg.get('default_scope', 'mmpose'))
@@ -119,12 +127,14 @@ def main():
     print(f'framework overhead:             {overhead * 100:8.1f} % of a step')
     print(f'  paired per batch:             {paired_median * 100:8.1f} % '
           f'(quartiles {q1 * 100:.1f} to {q3 * 100:.1f} %)')
-    print(json.dumps(dict(benchmark='overhead', config=args.config, threads=args.threads,
-                          small_map_conv_grad=bool(conv_grad),
-                          step_ms=round(step * 1000, 2), networks_ms=round(nets * 1000, 2),
-                          overhead_fraction=round(overhead, 4),
-                          overhead_paired_median=round(paired_median, 4),
-                          overhead_paired_quartiles=[round(q1, 4), round(q3, 4)])))
+    figures = dict(benchmark='overhead', config=args.config, threads=args.threads,
+                   small_map_conv_grad=bool(conv_grad),
+                   step_ms=round(step * 1000, 2), networks_ms=round(nets * 1000, 2),
+                   overhead_fraction=round(overhead, 4),
+                   overhead_paired_median=round(paired_median, 4),
+                   overhead_paired_quartiles=[round(q1, 4), round(q3, 4)])
+    print(json.dumps(figures))
+    return figures
 
 
 if __name__ == '__main__':
