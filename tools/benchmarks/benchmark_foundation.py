@@ -12,9 +12,10 @@ import resource
 import statistics
 import tempfile
 import time
+from typing import Optional
 
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
@@ -30,11 +31,17 @@ def generation_speed(domain: str, num: int, size: int, nproc: int, data_root: st
         return num / (time.perf_counter() - start)
 
 
-def training_speed(config: str, steps: int, data_root: str) -> dict:
+def training_speed(config: str, steps: int, data_root: str, num_samples: int = 2048,
+                   cfg_options: Optional[dict] = None) -> dict:
+    """Median time of a supervised ``train_step`` of ``config`` (after two warm-up steps), on
+    ``num_samples`` training images generated under ``data_root``, which also holds the run's
+    work dir."""
     cfg = Config.fromfile(config)
-    cfg.work_dir = tempfile.mkdtemp()
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    cfg.work_dir = os.path.join(data_root, 'work_dir')
     cfg.train_dataloader.dataset.data_root = data_root
-    cfg.train_dataloader.dataset.num_samples = 2048
+    cfg.train_dataloader.dataset.num_samples = num_samples
     init_default_scope('mmpose')
     runner = Runner.from_cfg(cfg)
     loader = runner.build_dataloader(cfg.train_dataloader)
@@ -55,16 +62,20 @@ def training_speed(config: str, steps: int, data_root: str) -> dict:
                 input_size=list(cfg.codec.input_size), backbone=cfg.model.backbone.type)
 
 
-def main():
+def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--config', default='configs/pretrain_synth.py')
     parser.add_argument('--num-images', type=int, default=2000)
     parser.add_argument('--image-size', type=int, default=128)
     parser.add_argument('--nproc', type=int, default=os.cpu_count())
     parser.add_argument('--steps', type=int, default=10)
+    parser.add_argument('--train-samples', type=int, default=2048,
+                        help='images generated for the training benchmark')
     parser.add_argument('--data-root', default='data/synthetic_hands',
                         help='where the generation benchmark writes (the configs\' cache folder)')
-    args = parser.parse_args()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override settings of the config, as in tools/train.py')
+    args = parser.parse_args(argv)
     torch.set_num_threads(args.nproc)
 
     figures = dict(cpus=os.cpu_count(), torch=torch.__version__)
@@ -72,7 +83,8 @@ def main():
         figures[f'gen_{domain}_images_per_s'] = generation_speed(
             domain, args.num_images, args.image_size, args.nproc, args.data_root)
     with tempfile.TemporaryDirectory() as data_root:
-        figures.update(training_speed(args.config, args.steps, data_root))
+        figures.update(training_speed(args.config, args.steps, data_root, args.train_samples,
+                                      args.cfg_options))
     figures['peak_rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     print(f'generation at {args.image_size} px, {args.nproc} processes: '
@@ -83,6 +95,7 @@ def main():
           f'{figures["images_per_s"]:.1f} images/s')
     print(f'peak memory (RSS of this process): {figures["peak_rss_mb"]:.0f} MB')
     print(json.dumps(figures))
+    return figures
 
 
 if __name__ == '__main__':
