@@ -81,3 +81,16 @@ def test_overhead_benchmark_runs_a_small_config(tmp_path, capsys):
     assert low <= figures['overhead_paired_median'] <= high
     with pytest.raises(SystemExit):
         _load('benchmark_overhead').parse_args(['--steps', '1'])
+
+
+def test_foundation_benchmark_runs_a_small_config(tmp_path, capsys):
+    figures = _load('benchmark_foundation').main(
+        ['--config', osp.join(ROOT, 'configs', 'pretrain_synth.py'), '--num-images', '3',
+         '--image-size', '64', '--nproc', '1', '--steps', '1', '--train-samples', '8',
+         '--data-root', str(tmp_path), '--cfg-options', 'train_dataloader.batch_size=2',
+         'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False'])
+    assert _json_line(capsys.readouterr().out) == figures
+    assert figures['batch_size'] == 2
+    assert figures['images_per_s'] == pytest.approx(2 / figures['step_s'])
+    assert figures['gen_source_images_per_s'] > 0 and figures['gen_target_images_per_s'] > 0
+    assert os.listdir(tmp_path) == []  # the generation benchmark removes what it wrote
