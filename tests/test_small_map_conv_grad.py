@@ -139,5 +139,12 @@ def test_hook_swaps_a_cpu_model_and_rejects_a_bad_limit():
     SmallMapConvGradHook(max_pixels=4).before_train(SimpleNamespace(model=model, logger=logger))
     assert [type(m) for m in model] == [SmallMapConv2d, nn.ReLU, SmallMapConv2d]
     assert '2 convolutions' in messages[0]
-    with pytest.raises(ValueError, match='max_pixels'):
-        SmallMapConvGradHook(max_pixels=0)
+    # max_pixels=0 is the off switch (MMEngine refuses None for a default hook it does not know)
+    model = nn.Sequential(nn.Conv2d(3, 8, 3))
+    SmallMapConvGradHook(max_pixels=0).before_train(SimpleNamespace(model=model, logger=logger))
+    assert type(model[0]) is nn.Conv2d
+    assert 'switched off' in messages[1]
+    assert use_small_map_conv_grad(model, max_pixels=0) == 0 and type(model[0]) is nn.Conv2d
+    for bad in (-1, 2.5):
+        with pytest.raises(ValueError, match='max_pixels'):
+            SmallMapConvGradHook(max_pixels=bad)

@@ -14,6 +14,8 @@ default_hooks = dict(
     # on the CPU, one batched weight gradient for convolutions on maps of <= 9 pixels (a ResNet's
     # last stage at 64-96 px): oneDNN's per-image one made a 64 px ResNet-18 step 15% slower
     # (semihand_mmpose/engine/hooks/small_map_conv_grad_hook.py). Does nothing on a GPU.
+    # Off: --cfg-options default_hooks.small_map_conv_grad.max_pixels=0 (MMEngine's Runner
+    # refuses None for a default hook it does not know)
     small_map_conv_grad=dict(type='SmallMapConvGradHook'),
     # the random generators' states in every checkpoint, restored on resume: with num_workers=0
     # the augmentations draw from them, and without this a resumed run trains on other ones

@@ -93,8 +93,10 @@ class SmallMapConv2d(nn.Conv2d):
 def use_small_map_conv_grad(model: nn.Module, max_pixels: int = DEFAULT_MAX_PIXELS) -> int:
     """Swap every plain ``nn.Conv2d`` of ``model`` (zero padding, ``groups=1``, integer padding)
     for :class:`SmallMapConv2d`; return how many were swapped. Subclasses of ``nn.Conv2d`` are
-    left alone, as they may override the forward pass themselves."""
+    left alone, as they may override the forward pass themselves. ``max_pixels=0`` swaps none."""
     swapped = 0
+    if max_pixels < 1:
+        return swapped
     for module in model.modules():
         if (type(module) is nn.Conv2d and module.groups == 1
                 and module.padding_mode == 'zeros' and not isinstance(module.padding, str)):
@@ -109,24 +111,30 @@ class SmallMapConvGradHook(Hook):
     """Give the trained model's convolutions on small CPU maps a batched weight gradient.
 
     Enabled for every semihand_mmpose config through ``default_hooks`` (the key
-    ``small_map_conv_grad``); ``default_hooks = dict(small_map_conv_grad=None)`` switches it off.
-    Models on a GPU are left as they are.
+    ``small_map_conv_grad``); ``--cfg-options default_hooks.small_map_conv_grad.max_pixels=0``
+    switches it off (MMEngine's Runner refuses ``None`` for a default hook it does not know, with
+    a bare AssertionError). Models on a GPU are left as they are.
 
     Args:
         max_pixels (int): The largest output map (height x width) whose weight gradient is
-            batched. Defaults to 9 (3x3 maps: a ResNet's last stage up to 96 px inputs).
+            batched; 0 batches none. Defaults to 9 (3x3 maps: a ResNet's last stage up to 96 px
+            inputs).
     """
 
     priority = 'VERY_LOW'
 
     def __init__(self, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
-        if max_pixels < 1:
-            raise ValueError(f'max_pixels must be a positive number of pixels, got {max_pixels}')
+        if not isinstance(max_pixels, int) or max_pixels < 0:
+            raise ValueError('max_pixels must be a number of pixels >= 0 (0 switches the hook '
+                             f'off), got {max_pixels!r}')
         self.max_pixels = max_pixels
 
     def before_train(self, runner) -> None:
         param = next(runner.model.parameters(), None)
         if param is None or param.device.type != 'cpu':
+            return
+        if self.max_pixels == 0:
+            runner.logger.info('SmallMapConvGradHook: switched off (max_pixels=0)')
             return
         swapped = use_small_map_conv_grad(runner.model, self.max_pixels)
         runner.logger.info(f'SmallMapConvGradHook: {swapped} convolutions take one batched weight '
