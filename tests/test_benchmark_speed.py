@@ -83,14 +83,20 @@ def test_overhead_benchmark_runs_a_small_config(tmp_path, capsys):
         _load('benchmark_overhead').parse_args(['--steps', '1'])
 
 
-def test_foundation_benchmark_runs_a_small_config(tmp_path, capsys):
+@pytest.mark.parametrize('conv_grad_options,batched', [
+    ([], True),  # as configs/_base_/default_runtime.py trains
+    (['default_hooks.small_map_conv_grad.max_pixels=0'], False)],  # the documented off switch
+    ids=['default', 'small_map_conv_grad_off'])
+def test_foundation_benchmark_runs_a_small_config(tmp_path, capsys, conv_grad_options, batched):
     figures = _load('benchmark_foundation').main(
         ['--config', osp.join(ROOT, 'configs', 'pretrain_synth.py'), '--num-images', '3',
          '--image-size', '64', '--nproc', '1', '--steps', '1', '--train-samples', '8',
          '--data-root', str(tmp_path), '--cfg-options', 'train_dataloader.batch_size=2',
-         'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False'])
+         'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False']
+        + conv_grad_options)
     assert _json_line(capsys.readouterr().out) == figures
     assert figures['batch_size'] == 2
+    assert figures['small_map_conv_grad'] is batched
     assert figures['images_per_s'] == pytest.approx(2 / figures['step_s'])
     assert figures['gen_source_images_per_s'] > 0 and figures['gen_target_images_per_s'] > 0
     assert os.listdir(tmp_path) == []  # the generation benchmark removes what it wrote

@@ -94,8 +94,8 @@ def main(argv=None) -> dict:
     model.train()
     # the convolutions as the runner trains them (SmallMapConvGradHook, unless switched off)
     conv_grad = cfg.get('default_hooks', {}).get('small_map_conv_grad')
-    if conv_grad:
-        use_small_map_conv_grad(model, HOOKS.build(conv_grad).max_pixels)
+    conv_grad = bool(conv_grad) and use_small_map_conv_grad(
+        model, HOOKS.build(conv_grad).max_pixels) > 0
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     # offline pseudo-labels for the benchmark's own images, from the model's teacher views
     for batch in batches:
