@@ -12,7 +12,8 @@ default_hooks = dict(
     # MMPose's 0.3
     visualization=dict(type='PoseVisualizationHook', enable=False, kpt_thr=0.0),
     # on the CPU, one batched weight gradient for convolutions on maps of <= 9 pixels (a ResNet's
-    # last stage at 64-96 px): oneDNN's per-image one made a 64 px ResNet-18 step 15% slower
+    # last stage at 64-96 px): oneDNN's per-image one made a 64 px ResNet-18 step 15% slower on
+    # an AVX2 CPU; on an AVX-512 one it is as fast
     # (semihand_mmpose/engine/hooks/small_map_conv_grad_hook.py). Does nothing on a GPU.
     # Off: --cfg-options default_hooks.small_map_conv_grad.max_pixels=0 (MMEngine's Runner
     # refuses None for a default hook it does not know)

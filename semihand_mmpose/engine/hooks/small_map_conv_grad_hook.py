@@ -11,6 +11,13 @@ at 3x3 maps (96 px inputs) 39 -> 20 ms. Past 9 pixels the two are close (4x4: 51
 channels, 12 -> 13 ms at 256), so the default limit is 9. Interleaved ResNet-18 training steps at
 64 px and batch 32: 0.79 -> 0.67 s (0.63 s with the fused Adam the synthetic configs use).
 
+That is an AVX2 CPU's oneDNN. On an AVX-512 one (this project's fourth machine, torch 2.14.1)
+oneDNN's own weight gradient is fast: that 512->512 convolution's backward at 2x2 maps took 16-22
+ms either way, and interleaved ResNet-18 steps at 64 px (batch 32, fused Adam) were level to
+slightly slower with the swap (0.201 -> 0.206, 0.214 -> 0.226, 0.225 -> 0.226, 0.210 -> 0.213 s).
+It stays on by default because every figure in the README was trained with it (the gradients
+differ at float rounding); ``max_pixels=0`` switches it off.
+
 The hook swaps the class of every plain ``nn.Conv2d`` (zero padding, no groups) in the trained
 model for :class:`SmallMapConv2d`, which differs only in its backward pass, and only where the
 output map has at most ``max_pixels`` pixels and the tensors are on the CPU; on a GPU the hook
