@@ -2,7 +2,6 @@
 """The speed benchmarks run end to end on small inputs, and their figures hold together.
 
 The speeds themselves are measured by running the scripts (README, "Benchmarks"), never here."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -11,16 +10,9 @@ import pytest
 import torch
 
 from semihand_mmpose.biomech import BiomechanicalCorrector
+from tools.benchmarks import benchmark_corrector, benchmark_foundation, benchmark_overhead
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(
-        name, osp.join(ROOT, 'tools', 'benchmarks', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(autouse=True)
@@ -38,10 +30,9 @@ def _json_line(out: str) -> dict:
 def test_least_squares_baseline_solves_the_correctors_problem():
     """The per-sample baseline is a fair comparison: its poses are feasible (the corrector leaves
     them where they are) and, per pose, no farther from the noisy input than the corrector's."""
-    bench = _load('benchmark_corrector')
     corrector = BiomechanicalCorrector()
-    noisy = bench.noisy_poses(4, noise=6.0, seed=3)
-    baseline = bench.least_squares_correct(corrector, noisy)
+    noisy = benchmark_corrector.noisy_poses(4, noise=6.0, seed=3)
+    baseline = benchmark_corrector.least_squares_correct(corrector, noisy)
     again, displacement = corrector(baseline)
     assert torch.allclose(again, baseline, atol=1e-9)
     assert float(displacement.abs().max()) < 1e-9
@@ -51,7 +42,7 @@ def test_least_squares_baseline_solves_the_correctors_problem():
 
 
 def test_corrector_benchmark_prints_its_figures_and_a_json_line(capsys):
-    figures = _load('benchmark_corrector').main(
+    figures = benchmark_corrector.main(
         ['--batch', '128', '--repeats', '2', '--baseline-poses', '2', '--threads', '1'])
     assert _json_line(capsys.readouterr().out) == pytest.approx(figures)
     assert figures['batch'] == 128
@@ -69,18 +60,19 @@ def test_overhead_benchmark_runs_a_small_config(tmp_path, capsys):
     for i in (0, 1):
         options += [f'train_dataloader.dataset.datasets.{i}.{k}={v}' for k, v in data.items()]
     config = osp.join(ROOT, 'configs', 'semihand_synth_finetune.py')
-    figures = _load('benchmark_overhead').main(
+    figures = benchmark_overhead.main(
         [config, '--steps', '3', '--warmup', '0', '--threads', '1', '--cfg-options'] + options)
     assert _json_line(capsys.readouterr().out) == figures
     # both splits were generated where the options said, small
     assert sorted(p.split('-')[0] for p in os.listdir(tmp_path)) == ['source', 'target']
     assert figures['step_ms'] > 0 and figures['networks_ms'] > 0
+    assert figures['small_map_conv_grad'] is True  # the config trains with the hook
     assert figures['overhead_fraction'] == pytest.approx(
         1 - figures['networks_ms'] / figures['step_ms'], abs=1e-3)
     low, high = figures['overhead_paired_quartiles']
     assert low <= figures['overhead_paired_median'] <= high
     with pytest.raises(SystemExit):
-        _load('benchmark_overhead').parse_args(['--steps', '1'])
+        benchmark_overhead.parse_args(['--steps', '1'])
 
 
 @pytest.mark.parametrize('conv_grad_options,batched', [
@@ -88,7 +80,7 @@ def test_overhead_benchmark_runs_a_small_config(tmp_path, capsys):
     (['default_hooks.small_map_conv_grad.max_pixels=0'], False)],  # the documented off switch
     ids=['default', 'small_map_conv_grad_off'])
 def test_foundation_benchmark_runs_a_small_config(tmp_path, capsys, conv_grad_options, batched):
-    figures = _load('benchmark_foundation').main(
+    figures = benchmark_foundation.main(
         ['--config', osp.join(ROOT, 'configs', 'pretrain_synth.py'), '--num-images', '3',
          '--image-size', '64', '--nproc', '1', '--steps', '1', '--train-samples', '8',
          '--data-root', str(tmp_path), '--cfg-options', 'train_dataloader.batch_size=2',

@@ -94,8 +94,7 @@ def main(argv=None) -> dict:
     model.train()
     # the convolutions as the runner trains them (SmallMapConvGradHook, unless switched off)
     conv_grad = cfg.get('default_hooks', {}).get('small_map_conv_grad')
-    conv_grad = bool(conv_grad) and use_small_map_conv_grad(
-        model, HOOKS.build(conv_grad).max_pixels) > 0
+    swapped = use_small_map_conv_grad(model, HOOKS.build(conv_grad).max_pixels) if conv_grad else 0
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     # offline pseudo-labels for the benchmark's own images, from the model's teacher views
     for batch in batches:
@@ -121,14 +120,14 @@ def main(argv=None) -> dict:
     sizes = {k: int(v.shape[0]) for k, v in preprocessed[0]['inputs'].items()
              if k in (SUP, STUDENT, TEACHER)}
     print(f'config: {args.config}; batch per branch: {sizes}; threads: {args.threads}; '
-          f'batched small-map weight gradients: {bool(conv_grad)}')
+          f'batched small-map weight gradients: {swapped > 0}')
     print(f'SemiHand train_step:            {step * 1000:8.1f} ms (median of {args.steps})')
     print(f'networks forward+backward+step: {nets * 1000:8.1f} ms')
     print(f'framework overhead:             {overhead * 100:8.1f} % of a step')
     print(f'  paired per batch:             {paired_median * 100:8.1f} % '
           f'(quartiles {q1 * 100:.1f} to {q3 * 100:.1f} %)')
     figures = dict(benchmark='overhead', config=args.config, threads=args.threads,
-                   small_map_conv_grad=bool(conv_grad),
+                   small_map_conv_grad=swapped > 0,
                    step_ms=round(step * 1000, 2), networks_ms=round(nets * 1000, 2),
                    overhead_fraction=round(overhead, 4),
                    overhead_paired_median=round(paired_median, 4),
