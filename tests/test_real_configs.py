@@ -1,5 +1,6 @@
 # Copyright (c) semihand_mmpose authors. All rights reserved.
 """The real-data configs on tiny converted RHD, STB and Dexter+Object files, via MMPose's CLI."""
+import json
 import os
 import os.path as osp
 import re
@@ -69,7 +70,8 @@ def test_rhd_pretraining_then_semihand_stb_on_converted_files(tmp_path, monkeypa
                str(tmp_path))
     assert 'stb' in log and 'hand3d/AUC' in log
 
-    # Dexter+Object: converted fingertips evaluate with the 0-100 mm fingertip protocol
+    # Dexter+Object: converted fingertips evaluate with both fingertip protocols, 0-100 mm in
+    # camera coordinates and 20-50 mm after centroid-and-scale alignment, in one test
     seq = data / 'dexter_object' / 'data' / 'Grasp1'
     os.makedirs(seq / 'color')
     os.makedirs(seq / 'annotations')
@@ -83,17 +85,24 @@ def test_rhd_pretraining_then_semihand_stb_on_converted_files(tmp_path, monkeypa
     do.convert(str(data / 'dexter_object'), str(data / 'do'), ['Grasp1'])
     log = _run([TEST, osp.join(ROOT, 'configs', 'semihand_do.py'),
                 osp.join(work_stb, 'iter_1.pth'), '--work-dir', str(tmp_path / 'work_do'),
-                '--dump', str(tmp_path / 'do.pkl'), '--cfg-options',
-                'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False'],
-               str(tmp_path))
-    assert 'do: 3 hands' in log and 'alignment=none' in log and 'hand3d/AUC' in log
-    # its predictions drawn on its images, the errors over the labelled fingertips
+                '--dump', str(tmp_path / 'do.pkl'), '--out', str(tmp_path / 'do.json'),
+                '--cfg-options', 'test_dataloader.num_workers=0',
+                'test_dataloader.persistent_workers=False'], str(tmp_path))
+    metrics = json.load(open(tmp_path / 'do.json'))
+    assert {'hand3d/AUC', 'hand3d_aligned/AUC', 'hand3d/EPE', 'hand3d_aligned/EPE'} <= set(metrics)
+    # its predictions drawn on its images, the errors over the labelled fingertips: every
+    # fingertip of the three is labelled, so the hands' mean is each protocol's EPE
     monkeypatch.chdir(tmp_path)
-    drawn = plot_predictions.main([str(tmp_path / 'do.pkl'), '--alignment', 'none', '--scale',
-                                   'none', '--pick', 'spread', '--out', str(tmp_path / 'do.png')])
-    assert drawn['left_out'] == 0 and len(drawn['hands']) == 3
-    # every fingertip of the three is labelled, so the hands' mean is the metric's EPE
-    epe = float(re.search(r'do: 3 hands, .*EPE ([0-9.]+) mm', log).group(1))
-    assert np.mean([h['epe3d_mm']['do'] for h in drawn['hands']]) == pytest.approx(epe, abs=6e-3)
-    assert all(np.isfinite(h['epe2d_px']['do']) for h in drawn['hands'])
-    assert cv2.imread(str(tmp_path / 'do.png')) is not None
+    for alignment, prefix, auc_range in (('none', 'hand3d', '0-100'),
+                                         ('centroid_scale', 'hand3d_aligned', '20-50')):
+        line = re.search(rf'do: 3 hands, 3D AUC [0-9.]+ \({auc_range} mm, scale=none, '
+                         rf'alignment={alignment}\), EPE ([0-9.]+) mm', log)
+        assert line and float(line.group(1)) == pytest.approx(metrics[f'{prefix}/EPE'], abs=6e-3)
+        out = str(tmp_path / f'do_{alignment}.png')
+        drawn = plot_predictions.main([str(tmp_path / 'do.pkl'), '--alignment', alignment,
+                                       '--scale', 'none', '--pick', 'spread', '--out', out])
+        assert drawn['left_out'] == 0 and len(drawn['hands']) == 3
+        assert np.mean([h['epe3d_mm']['do'] for h in drawn['hands']]) == pytest.approx(
+            metrics[f'{prefix}/EPE'], rel=1e-5)
+        assert all(np.isfinite(h['epe2d_px']['do']) for h in drawn['hands'])
+        assert cv2.imread(out) is not None

@@ -5,9 +5,10 @@ Reads the prediction dumps of ``tools/test.py --dump`` (one per model, the same 
 hands and draws each model's 2D skeleton over the image, the ground truth in white, each cell
 captioned with the hand's 3D error and 2D error over its labelled joints. The 3D error follows
 ``Hand3DMetric``'s protocol: root-relative, the prediction scaled by the ground-truth reference bone
-(RHD, STB, the synthetic domains) by default; ``--alignment none --scale none`` for Dexter+Object,
-as ``configs/semihand_do.py`` evaluates it, whose hands are labelled at the fingertips only (drawn
-as white dots). Which hands (``--pick``):
+(RHD, STB, the synthetic domains) by default; for Dexter+Object, whose hands are labelled at the
+fingertips only (drawn as white dots), ``--scale none`` with ``--alignment none`` (its 0-100 mm
+protocol) or ``--alignment centroid_scale`` (its 20-50 mm one), as ``configs/semihand_do.py``
+evaluates it. Which hands (``--pick``):
 
 - ``gain`` (default): where the second model's 3D error is lowest against the first's: what
   adaptation fixed;
