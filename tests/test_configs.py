@@ -93,3 +93,27 @@ def test_real_data_configs_use_the_views_measured_on_the_synthetic_hands():
         real = views(name)
         assert real[:3] == synth[:3], name
         assert real[3] == (256, 256) and synth[3] == (64, 64)
+
+
+@pytest.mark.parametrize('backbone', ['hrnet-w18', 'cspnext-m'])
+def test_each_backbones_stage2_takes_its_stage1_checkpoint(backbone):
+    """``configs/backbones/semihand_stb_*.py`` wrap the estimator of the matching
+    ``pretrain_rhd_*.py``: stage 1's weights load into the stage-2 model with nothing missing or
+    left over, and reach both the student and the teacher."""
+    import torch
+    from mmpose.registry import MODELS
+
+    import semihand_mmpose  # noqa: F401  (registers the components)
+    stage1 = Config.fromfile(osp.join(ROOT, 'configs', 'backbones', f'pretrain_rhd_{backbone}.py'))
+    stage2 = Config.fromfile(osp.join(ROOT, 'configs', 'backbones', f'semihand_stb_{backbone}.py'))
+    assert stage2.load_from == f'work_dirs/pretrain_rhd_{backbone}/best_hand3d_AUC.pth'
+    assert stage2.model.estimator.backbone.init_cfg is None
+    torch.manual_seed(0)
+    plain = MODELS.build(stage1.model)
+    semi = MODELS.build(stage2.model)
+    weights = plain.state_dict()
+    semi.load_state_dict(weights, strict=True)
+    loaded = semi.state_dict()
+    for name, value in weights.items():
+        for net in ('student', 'teacher'):
+            assert torch.equal(loaded[f'{net}.{name}'], value), (net, name)
