@@ -128,6 +128,36 @@ def test_semihand_trains_around_any_backbone(name, student_batch):
     assert all(p.grad is None for p in model.teacher.parameters())
 
 
+def test_a_semihand_step_under_float16_autocast_is_finite_and_near_float32(student_batch):
+    """Mixed precision (``--amp`` on a GPU; here the CPU's float16 autocast, which casts the same
+    ops): every loss near its float32 value, every gradient finite. The soft raster's and the
+    lifting's gradients overflowed float16 (young, collapsed poses) before both were computed in
+    float32."""
+    inputs, samples = student_batch
+    strong = inputs + 0.1 * torch.randn(inputs.shape, generator=torch.Generator().manual_seed(1))
+    uv, z, conf = random_labels(3)
+    results = {}
+    for autocast in (False, True):
+        torch.manual_seed(0)
+        model = MODELS.build(dict(
+            type='SemiHandEstimator', estimator=estimator_cfg(*BACKBONES['resnet18']),
+            semi_train_cfg=dict(mode='offline', selection=dict(mode='all'), xmodal_weight=0.5,
+                                biomech_weight=0.1)))
+        model.train()
+        model.semi_enabled = True
+        model.pseudo_store = {int(s.metainfo['id']): (uv[n], z[n], conf[n], True)
+                              for n, s in enumerate(samples)}
+        with torch.autocast('cpu', dtype=torch.float16, enabled=autocast):
+            losses = model.loss({SUP: inputs, STUDENT: strong, TEACHER: inputs},
+                                {b: samples for b in (SUP, STUDENT, TEACHER)})
+        sum(losses.values()).backward()
+        grads = [p.grad for p in model.student.parameters() if p.grad is not None]
+        assert grads and all(bool(torch.isfinite(g).all()) for g in grads), autocast
+        results[autocast] = {k: float(v.detach()) for k, v in losses.items()}
+    assert set(results[True]) >= {'loss_pseudo_coord', 'loss_pert', 'loss_xmodal', 'loss_biomech'}
+    assert results[True] == pytest.approx(results[False], rel=0.02)
+
+
 @pytest.mark.parametrize('depth_weight', [0.3, 2.0])
 def test_perturbation_loss_carries_the_strong_view_into_the_weak_one(student_batch, depth_weight):
     """``loss_pert`` against a hand computation in NumPy: the strong view's joints carried into

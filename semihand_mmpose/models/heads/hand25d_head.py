@@ -58,7 +58,9 @@ class Hand25DHead(HeatmapHead):
             tuple: ``coords`` (N, K, 2) normalised to [0, 1] in the input (pixel ``u`` is
             ``coords * w``), ``z_rel`` (N, K) and ``probs`` (N, K, H, W), the heatmap distributions.
         """
-        maps = super().forward(feats)
+        # decoded in float32 under mixed precision too: float16's resolution near 1 (2^-11 of
+        # the input) is a tenth of a pixel at 256 px, and the expectations sum H*W products
+        maps = super().forward(feats).float()
         heat, depth = maps[:, :self.num_keypoints], maps[:, self.num_keypoints:]
         n, k, h, w = heat.shape
         probs = F.softmax(self.beta * heat.flatten(2), dim=-1).view(n, k, h, w)

@@ -230,11 +230,7 @@ class SemiHandEstimator(BaseModel):
         if cfg['xmodal_weight'] > 0 and self.student.with_mask_head:
             losses['loss_xmodal'] = self._cross_modal_loss(uv, feats)
         if cfg['biomech_weight'] > 0:
-            K = torch.as_tensor(np.stack([np.asarray(s.metainfo['input_K'])
-                                          for s in samples[STUDENT]])).to(uv)
-            joints = lift_25d_to_3d(uv, z, K, torch.ones_like(z[:, 0]))
-            losses['loss_biomech'] = cfg['biomech_weight'] * self.penalty.interval_penalty(
-                joints).mean()
+            losses['loss_biomech'] = self._biomech_loss(samples, uv, z)
         return losses
 
     def _pseudo_label_loss(self, inputs: Dict[str, Tensor], samples: Dict[str, SampleList],
@@ -283,8 +279,25 @@ class SemiHandEstimator(BaseModel):
         logits = self.student.mask_head.forward(feats)
         h, w = logits.shape[-2:]
         crop_w, crop_h = self.input_size
-        # crop pixel -> mask pixel, pixel centres at integers in both
-        uv_mask = (uv + 0.5) * uv.new_tensor([w / crop_w, h / crop_h]) - 0.5
-        raster = rasterize_hand_mask(uv_mask, (w, h))
-        return self.semi_train_cfg['xmodal_weight'] * self.student.mask_head.loss_module(
-            logits, raster)
+        # in float32 under mixed precision too: the bones of a collapsed pose (a young model's)
+        # have near-zero length, and the gradient of each pixel's projection onto them
+        # overflows float16
+        with torch.autocast(device_type=uv.device.type, enabled=False):
+            # crop pixel -> mask pixel, pixel centres at integers in both
+            uv_mask = (uv.float() + 0.5) * uv.new_tensor([w / crop_w, h / crop_h]) - 0.5
+            raster = rasterize_hand_mask(uv_mask, (w, h))
+            return self.semi_train_cfg['xmodal_weight'] * self.student.mask_head.loss_module(
+                logits.float(), raster)
+
+    def _biomech_loss(self, samples: Dict[str, SampleList], uv: Tensor, z: Tensor) -> Tensor:
+        """The corrector's interval penalty on the student's predictions lifted to 3D (unit
+        reference bone) with the strong view's crop intrinsics."""
+        K = torch.as_tensor(np.stack([np.asarray(s.metainfo['input_K'])
+                                      for s in samples[STUDENT]]), dtype=torch.float32)
+        # in float32 under mixed precision too: the root depth is the root of a quadratic whose
+        # discriminant cancels, and float16 makes it negative or zero (an infinite gradient)
+        with torch.autocast(device_type=uv.device.type, enabled=False):
+            joints = lift_25d_to_3d(uv.float(), z.float(), K.to(uv.device),
+                                    torch.ones_like(z[:, 0], dtype=torch.float32))
+            return self.semi_train_cfg['biomech_weight'] * self.penalty.interval_penalty(
+                joints).mean()
