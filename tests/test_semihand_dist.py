@@ -1,5 +1,6 @@
 # Copyright (c) semihand_mmpose authors. All rights reserved.
-"""Pseudo-labelling sharded over two CPU processes (gloo) equals one process."""
+"""Two CPU processes (gloo): pseudo-labelling sharded over them equals one process, and the
+teacher-student model trains under MMEngine's DistributedDataParallel wrapper."""
 import os
 import os.path as osp
 import socket
@@ -164,3 +165,75 @@ def test_rounds_label_with_the_named_network(synthetic_root):
     expected = model.predict_pseudo_labels(batch['inputs'], batch['data_samples'])  # teacher
     np.testing.assert_allclose(by_teacher['uv'][:4], expected['uv'].numpy(), atol=1e-4)
     assert np.abs(by_teacher['uv'] - by_student['uv']).max() > 1e-2
+
+
+def _train_steps(rank, world, port, data_root, weights, out):
+    """Two SemiHand steps (online teacher, every unlabelled loss on) of MMEngine's
+    ``MMDistributedDataParallel`` around the model, each rank on its own labelled and unlabelled
+    hands; each rank saves the student's parameters, rank 0 the losses too."""
+    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
+    torch.distributed.init_process_group('gloo', rank=rank, world_size=world)
+    torch.set_num_threads(1)
+    from mmengine.config import Config
+    from mmengine.dataset import pseudo_collate
+    from mmengine.model import MMDistributedDataParallel
+    from mmengine.optim import OptimWrapper
+    from mmengine.registry import init_default_scope
+    import mmdet.datasets  # noqa: F401
+    import mmdet.models  # noqa: F401
+    import semihand_mmpose  # noqa: F401
+    from mmpose.registry import DATASETS, MODELS
+    init_default_scope('mmpose')
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'semihand_synth_finetune.py'))
+    cfg.model.semi_train_cfg.update(mode='online', biomech_weight=0.1)
+    labelled, unlabelled = (DATASETS.build(dict(d, data_root=data_root, num_samples=4))
+                            for d in cfg.train_dataloader.dataset.datasets)
+    model = MODELS.build(cfg.model)
+    model.load_state_dict(torch.load(weights))
+    model.semi_enabled = True
+    ddp = MMDistributedDataParallel(module=model)
+    optim = OptimWrapper(torch.optim.SGD(model.student.parameters(), lr=0.01))
+    losses = []
+    for step in range(2):
+        hands = [2 * rank, 2 * rank + 1]
+        torch.manual_seed(100 * step + rank)  # the augmentation draws
+        batch = pseudo_collate([labelled[i] for i in hands] + [unlabelled[i] for i in hands])
+        losses.append(ddp.train_step(batch, optim))
+    # the parameters (each rank's batch-norm statistics are its own until SyncBuffersHook)
+    weights = {n: p.detach().clone() for n, p in model.student.named_parameters()}
+    if rank == 0:
+        torch.save(dict(student=weights, losses=losses), out)
+    else:
+        torch.save(dict(student=weights), out + '.1')
+    torch.distributed.barrier()
+    torch.distributed.destroy_process_group()
+
+
+def test_semihand_trains_under_distributed_data_parallel(tmp_path, synthetic_root):
+    """The teacher-student model under MMEngine's DDP wrapper (gloo, two CPU processes): no
+    parameter is left without a gradient (DDP's reducer would stop the second step), every loss
+    is finite, and both ranks end with the same student parameters (the gradients were
+    averaged), moved from where they started."""
+    from mmengine.config import Config
+    from mmpose.registry import DATASETS, MODELS
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'semihand_synth_finetune.py'))
+    for d in cfg.train_dataloader.dataset.datasets:  # generate the splits before the workers
+        DATASETS.build(dict(d, data_root=synthetic_root, num_samples=4))
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    weights = str(tmp_path / 'w.pth')
+    torch.save(model.state_dict(), weights)
+    out = str(tmp_path / 'rank.pth')
+    mp.start_processes(_train_steps, args=(2, _free_port(), synthetic_root, weights, out),
+                       nprocs=2, start_method='spawn')
+    a, b = torch.load(out), torch.load(out + '.1')
+    assert len(a['losses']) == 2
+    for losses in a['losses']:
+        assert {'loss_pseudo_coord', 'loss_pert', 'loss_xmodal', 'loss_biomech'} <= set(losses)
+        assert all(bool(torch.isfinite(v)) for v in losses.values()), losses
+    start = dict(model.student.named_parameters())
+    moved = 0
+    for name, value in a['student'].items():
+        torch.testing.assert_close(value, b['student'][name], atol=1e-6, rtol=1e-5, msg=name)
+        moved += not torch.equal(value, start[name].detach())
+    assert moved > len(start) // 2
