@@ -117,3 +117,28 @@ def test_each_backbones_stage2_takes_its_stage1_checkpoint(backbone):
     for name, value in weights.items():
         for net in ('student', 'teacher'):
             assert torch.equal(loaded[f'{net}.{name}'], value), (net, name)
+
+
+def test_the_cpu_backbone_example_wraps_mobilenetv2():
+    """``configs/backbones/semihand_synth_mobilenetv2.py``: the one-command synthetic config with
+    only the backbone and the heads' width changed; its student predicts 2.5D poses and masks of
+    64-px crops."""
+    import torch
+    from mmpose.registry import MODELS
+
+    import semihand_mmpose  # noqa: F401  (registers the components)
+    base = Config.fromfile(osp.join(ROOT, 'configs', 'semihand_synth.py'))
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'backbones', 'semihand_synth_mobilenetv2.py'))
+    changed = {k for k in cfg.model.estimator if cfg.model.estimator[k] != base.model.estimator[k]}
+    assert changed == {'backbone', 'head', 'mask_head'}
+    for head in ('head', 'mask_head'):
+        assert {k for k in cfg.model.estimator[head]
+                if cfg.model.estimator[head][k] != base.model.estimator[head][k]} == {
+                    'in_channels'}
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model).eval()
+    assert type(model.student.backbone).__name__ == 'MobileNetV2'
+    with torch.no_grad():
+        uv, z, _, feats = model._forward_25d(model.student, torch.randn(2, 3, 64, 64))
+        mask = model.student.mask_head.forward(feats)
+    assert uv.shape == (2, 21, 2) and z.shape == (2, 21) and mask.shape == (2, 1, 16, 16)
