@@ -1,5 +1,6 @@
 # Copyright (c) semihand_mmpose authors. All rights reserved.
-"""Every config under configs/ loads, and every data pipeline in it builds from the registries."""
+"""Every config under configs/ loads, and every data pipeline in it builds from the registries;
+the configs under configs/backbones/ wrap the estimators they name."""
 import glob
 import importlib
 import os.path as osp
