@@ -195,16 +195,30 @@ def test_a_round_that_keeps_nothing_is_logged_as_a_warning(tmp_path, caplog):
         osp.join(tmp_path, 'pseudo_labels', 'rounds.json'), 2)] == [0, 1]
 
 
-def test_online_mean_teacher_mode(tmp_path, synthetic_root):
-    work = str(tmp_path / 'online')
+def test_online_mean_teacher_mode_and_its_resume(tmp_path, synthetic_root):
+    """configs/semihand_synth_online.py with a burn-in of 2 iterations, run to 6; then the same run
+    resumed from its checkpoint after 4 ends with the same student and EMA teacher, bit for bit:
+    a resumed run keeps the teacher of its checkpoint (the end of burn-in copies the student into
+    the teacher only in a run that starts there)."""
+    whole, stopped = tmp_path / 'whole', tmp_path / 'stopped'
     cfg = osp.join(ROOT, 'configs', 'semihand_synth_online.py')
     small = [o for o in _small(synthetic_root) if 'pseudo_dataloader' not in o and
              'label_dataset' not in o and 'round_interval' not in o]
-    log = _run(['tools/train.py', cfg, '--work-dir', work] + small +
-               ['train_cfg.max_iters=4', 'train_cfg.val_interval=4'], ROOT)
+    run = ['tools/train.py', cfg] + small + ['train_cfg.max_iters=6', 'train_cfg.val_interval=6',
+                                             'default_hooks.checkpoint.max_keep_ckpts=-1']
+    log = _run(run[:2] + ['--work-dir', str(whole)] + run[2:], ROOT)
     assert 'unlabelled losses on after 2 iterations (online pseudo-labels)' in log
     assert 'loss_pseudo_coord' in log and 'synthetic_target/AUC' in log
-    assert not osp.exists(osp.join(work, 'pseudo_labels'))
+    assert not osp.exists(whole / 'pseudo_labels')
+    stopped.mkdir()
+    shutil.copy(whole / 'iter_4.pth', stopped)
+    log = _run(run[:2] + ['--work-dir', str(stopped), '--resume'] + run[2:], ROOT)
+    assert 'resumed epoch: 0, iter: 4' in log and 'evaluating before adaptation' not in log
+    ends = [torch.load(d / 'iter_6.pth', weights_only=False)['state_dict'] for d in (whole,
+                                                                                     stopped)]
+    assert ends[0].keys() == ends[1].keys() and any(k.startswith('teacher.') for k in ends[0])
+    for name, tensor in ends[0].items():
+        assert torch.equal(tensor, ends[1][name]), name
 
 
 def test_stage_two_without_its_checkpoint_says_how_to_make_it(tmp_path, synthetic_root):
