@@ -26,6 +26,13 @@ def adapt_batch_norm(network: nn.Module, batches: Iterable,
     each module's momentum is put back afterwards) and, under ``torch.distributed``, averaged over
     ranks so every rank holds the same model.
 
+    While the batches run, the batch norms are in training mode and every other module in
+    inference mode (no dropout), whatever the network's ``train()`` would choose: a backbone with
+    ``norm_eval=True`` or ``frozen_stages`` keeps those norms in inference mode, where they
+    neither use nor accumulate batch statistics, and their statistics, reset, stayed at 0 and 1.
+    Statistics are not learned weights, so frozen norms are estimated too. Every module's mode
+    is put back as it was.
+
     Args:
         network (nn.Module): The network to adapt (e.g. the student).
         batches (Iterable): What ``forward`` takes, one item per batch; iterated once, in full.
@@ -40,11 +47,14 @@ def adapt_batch_norm(network: nn.Module, batches: Iterable,
     for m in norms:
         m.reset_running_stats()
         m.momentum = None
-    was_training = network.training
-    network.train()
+    modes = [(m, m.training) for m in network.modules()]
+    network.eval()
+    for m in norms:
+        m.train()
     for batch in batches:
         forward(network, batch)
-    network.train(was_training)
+    for m, training in modes:
+        m.training = training
     _, world = get_dist_info()
     for m, momentum in zip(norms, momenta):
         m.momentum = momentum
