@@ -7,8 +7,13 @@ model = dict(semi_train_cfg=dict(mode='online', selection=dict(mode='threshold',
                                  predict_on='teacher'))
 custom_hooks = [
     dict(type='SyncBuffersHook'),
-    dict(type='SemiHandHook', mode='online', burn_in_iters=_base_.burn_in_iters),
-    dict(type='mmdet.MeanTeacherHook', momentum=0.002, interval=1),
+    # the base's hook, online: no rounds (so no label_dataset to score them), the same AdaBN
+    # validation and test as every other stage-2 config (pseudo_dataloader: the target images)
+    dict(_base_.custom_hooks[1], mode='online', label_dataset=None),
+    # skip_buffer=False: the teacher's batch-norm statistics follow the student's too (mmdet's
+    # default averages the parameters only, as its detectors freeze their norms); here the norms
+    # train, and statistics left as they were at the start no longer fit the teacher's weights
+    dict(type='mmdet.MeanTeacherHook', momentum=0.002, interval=1, skip_buffer=False),
 ]
 
 # the teacher labels every batch from all its views, so the training batches carry them all

@@ -202,13 +202,14 @@ def test_online_mean_teacher_mode_and_its_resume(tmp_path, synthetic_root):
     the teacher only in a run that starts there)."""
     whole, stopped = tmp_path / 'whole', tmp_path / 'stopped'
     cfg = osp.join(ROOT, 'configs', 'semihand_synth_online.py')
-    small = [o for o in _small(synthetic_root) if 'pseudo_dataloader' not in o and
-             'label_dataset' not in o and 'round_interval' not in o]
+    small = [o for o in _small(synthetic_root) if 'label_dataset' not in o]
     run = ['tools/train.py', cfg] + small + ['train_cfg.max_iters=6', 'train_cfg.val_interval=6',
                                              'default_hooks.checkpoint.max_keep_ckpts=-1']
     log = _run(run[:2] + ['--work-dir', str(whole)] + run[2:], ROOT)
     assert 'unlabelled losses on after 2 iterations (online pseudo-labels)' in log
     assert 'loss_pseudo_coord' in log and 'synthetic_target/AUC' in log
+    # validated before adaptation and at the end, with the target images' statistics (AdaBN)
+    assert log.count('evaluating with batch-norm statistics of the unlabelled images') == 2
     assert not osp.exists(whole / 'pseudo_labels')
     stopped.mkdir()
     shutil.copy(whole / 'iter_4.pth', stopped)
@@ -219,6 +220,12 @@ def test_online_mean_teacher_mode_and_its_resume(tmp_path, synthetic_root):
     assert ends[0].keys() == ends[1].keys() and any(k.startswith('teacher.') for k in ends[0])
     for name, tensor in ends[0].items():
         assert torch.equal(tensor, ends[1][name]), name
+    # the teacher's batch-norm statistics follow the student's (MeanTeacherHook's skip_buffer=
+    # False): set to the student's at the end of burn-in, they have moved since
+    burn_in_end = torch.load(whole / 'iter_2.pth', weights_only=False)['state_dict']
+    stat = 'teacher.backbone.bn1.running_mean'
+    torch.testing.assert_close(burn_in_end[stat], burn_in_end[stat.replace('teacher', 'student')])
+    assert not torch.allclose(ends[0][stat], burn_in_end[stat])
 
 
 def test_stage_two_without_its_checkpoint_says_how_to_make_it(tmp_path, synthetic_root):
