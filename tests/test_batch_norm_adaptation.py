@@ -60,8 +60,8 @@ def test_frozen_norms_are_estimated_and_every_mode_is_put_back():
 
 
 def test_a_dropout_does_not_change_the_statistics():
-    """The batches run with dropout off: a dropout before a batch norm leaves it
-    the statistics of its undropped input."""
+    """The batches run with dropout off: a batch norm after a dropout gets the statistics of the
+    undropped input."""
     torch.manual_seed(0)
     net = nn.Sequential(nn.Dropout(p=0.5), nn.BatchNorm1d(3))
     batch = torch.randn(64, 3)

@@ -199,7 +199,8 @@ def test_online_mean_teacher_mode_and_its_resume(tmp_path, synthetic_root):
     """configs/semihand_synth_online.py with a burn-in of 2 iterations, run to 6; then the same run
     resumed from its checkpoint after 4 ends with the same student and EMA teacher, bit for bit:
     a resumed run keeps the teacher of its checkpoint (the end of burn-in copies the student into
-    the teacher only in a run that starts there)."""
+    the teacher only in a run that starts there). It validates with the target images' batch-norm
+    statistics, as the offline configs do, and its teacher's statistics follow the student's."""
     whole, stopped = tmp_path / 'whole', tmp_path / 'stopped'
     cfg = osp.join(ROOT, 'configs', 'semihand_synth_online.py')
     small = [o for o in _small(synthetic_root) if 'label_dataset' not in o]
