@@ -99,6 +99,29 @@ def test_offline_pseudo_label_loss_leaves_out_unselected_joints(student_batch):
     torch.testing.assert_close(again['loss_pseudo_coord'], losses['loss_pseudo_coord'])
 
 
+@pytest.mark.parametrize('threshold', [0.0, 1.1], ids=['keeps-all', 'keeps-none'])
+def test_online_steps_log_the_fraction_kept_and_the_mean_confidence(student_batch, threshold):
+    """Online mode has no rounds to log its selection: ``pseudo_kept`` and ``pseudo_confidence``
+    come with the losses, equal to the teacher's fused labels' by hand, and MMEngine's total
+    leaves them out. A threshold that keeps nothing shows as ``pseudo_kept`` 0 next to its zero
+    pseudo-label loss."""
+    inputs, samples = student_batch
+    model = offline_model(mode='online', selection=dict(mode='threshold', value=threshold))
+    with torch.no_grad():
+        losses = model.unsup_loss({STUDENT: inputs.flip(-1), TEACHER: inputs},
+                                  {STUDENT: samples, TEACHER: samples})
+        fused = model.predict_pseudo_labels({TEACHER: inputs}, {TEACHER: samples})
+    assert float(losses['pseudo_confidence']) == pytest.approx(
+        float(fused['confidence'].mean()), rel=1e-6)
+    kept = float((fused['confidence'] >= threshold).float().mean())
+    assert kept == (1.0 if threshold == 0.0 else 0.0)
+    assert float(losses['pseudo_kept']) == kept
+    assert (float(losses['loss_pseudo_coord']) > 0) == (kept > 0)
+    total, log_vars = model.parse_losses(losses)
+    assert float(total) == pytest.approx(sum(float(v) for k, v in losses.items() if 'loss' in k))
+    assert float(log_vars['pseudo_kept']) == kept
+
+
 @pytest.mark.parametrize('name', list(BACKBONES))
 def test_semihand_trains_around_any_backbone(name, student_batch):
     """One SemiHand step around each backbone the plain estimator is tested with: every loss

@@ -209,6 +209,7 @@ def test_online_mean_teacher_mode_and_its_resume(tmp_path, synthetic_root):
     log = _run(run[:2] + ['--work-dir', str(whole)] + run[2:], ROOT)
     assert 'unlabelled losses on after 2 iterations (online pseudo-labels)' in log
     assert 'loss_pseudo_coord' in log and 'synthetic_target/AUC' in log
+    assert 'pseudo_kept' in log and 'pseudo_confidence' in log
     # validated before adaptation and at the end, with the target images' statistics (AdaBN)
     assert log.count('evaluating with batch-norm statistics of the unlabelled images') == 2
     assert not osp.exists(whole / 'pseudo_labels')

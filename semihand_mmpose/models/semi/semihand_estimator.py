@@ -217,7 +217,8 @@ class SemiHandEstimator(BaseModel):
 
         Returns:
             dict: ``loss_pseudo_coord``, ``loss_pseudo_depth``, ``loss_pert``, ``loss_xmodal``,
-            ``loss_biomech``: those whose weight is not 0.
+            ``loss_biomech``: those whose weight is not 0; online, with the pseudo-label loss,
+            also ``pseudo_kept`` and ``pseudo_confidence`` (logged, not losses).
         """
         cfg = self.semi_train_cfg
         uv, z, _, feats = self._forward_25d(self.student, inputs[STUDENT])
@@ -236,12 +237,20 @@ class SemiHandEstimator(BaseModel):
     def _pseudo_label_loss(self, inputs: Dict[str, Tensor], samples: Dict[str, SampleList],
                            uv: Tensor, z: Tensor, to_student: Tensor) -> dict:
         """L1 to the pseudo-labels carried into the strong view, each joint weighted by its
-        confidence (or 1) where selected, 0 elsewhere, averaged over the weights."""
+        confidence (or 1) where selected, 0 elsewhere, averaged over the weights.
+
+        Online, where no round logs them, the batch's fraction of joints kept
+        (``pseudo_kept``) and mean confidence (``pseudo_confidence``) come with the losses:
+        MMEngine logs them and leaves them out of the total (no ``loss`` in the name), so a
+        selection that keeps nothing shows as 0 rather than as a quietly zero loss."""
         cfg = self.semi_train_cfg
+        stats = {}
         if cfg['mode'] == 'online':
             pseudo = self.predict_pseudo_labels(inputs, samples)
             _, keep = select_pseudo_labels(pseudo['confidence'], cfg['selection'],
                                            cfg['joint_selection'])
+            stats = dict(pseudo_kept=keep.float().mean().to(uv.device),  # keep: (B, K) joints
+                         pseudo_confidence=pseudo['confidence'].float().mean().to(uv.device))
         else:
             pseudo = self._stored_pseudo_labels(samples[STUDENT])
             keep = pseudo['keep']
@@ -256,7 +265,7 @@ class SemiHandEstimator(BaseModel):
         return dict(
             loss_pseudo_coord=cfg['pseudo_weight'] * (err_uv * weight).sum() / denom,
             loss_pseudo_depth=(cfg['pseudo_weight'] * cfg['depth_weight'] *
-                               (err_z * weight).sum() / denom))
+                               (err_z * weight).sum() / denom), **stats)
 
     def _perturbation_loss(self, inputs: Dict[str, Tensor], samples: Dict[str, SampleList],
                            uv: Tensor, z: Tensor, to_student: Tensor) -> Tensor:
