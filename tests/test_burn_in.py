@@ -152,3 +152,31 @@ def test_missing_stage_one_checkpoint_names_the_config_that_makes_it(tmp_path, m
     # resuming goes on: the checkpoint to resume from is the run's own
     runner = SimpleNamespace(_load_from=f'{tmp_path}/my_stage1/iter_850.pth', _resume=True)
     hook.before_run(runner)
+
+
+@pytest.mark.parametrize('hook_args', [dict(mode='online'),
+                                       dict(pseudo_dataloader=dict(), label_with='teacher')],
+                         ids=['online', 'offline-labelled-by-the-teacher'])
+def test_a_teacher_that_labels_needs_an_ema_hook(hook_args, caplog):
+    """Without mmdet's MeanTeacherHook the teacher would stay the model it started as, silently:
+    refused. Online, a MeanTeacherHook that leaves the teacher's batch-norm statistics behind
+    (mmdet's default skip_buffer=True) is warned about; skip_buffer=False is not."""
+    import logging
+
+    from mmdet.engine.hooks import MeanTeacherHook
+    hook = SemiHandHook(**hook_args)
+    logger = logging.getLogger('semihand_ema_check')
+
+    def runner(*hooks):
+        return SimpleNamespace(hooks=list(hooks), logger=logger, iter=0)
+
+    with pytest.raises(ValueError, match='no MeanTeacherHook keeps it an EMA of the student'):
+        hook.before_train(runner(SemiHandHook(mode='online')))
+    for skip_buffer in (True, False):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger='semihand_ema_check'):
+            hook.before_train(runner(hook, MeanTeacherHook(skip_buffer=skip_buffer)))
+        warned = 'skip_buffer=False lets them follow' in caplog.text
+        assert warned == (skip_buffer and hook.mode == 'online')
+    # a student that labels its own rounds needs no teacher
+    SemiHandHook(pseudo_dataloader=dict()).before_train(runner())
