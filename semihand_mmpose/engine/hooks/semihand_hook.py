@@ -349,16 +349,33 @@ class SemiHandHook(Hook):
                                       labels['confidence'], labels['keep_joints'])}
 
     def _reload_latest(self, runner, model) -> bool:
+        """Install the latest round made at or before the resumed iteration; ``False`` if none.
+
+        A run can stop between a round and the next checkpoint (the one-command config saves
+        only at the end of burn-in and of training): the rounds made after the checkpoint belong
+        to iterations the resumed run trains again, with labels their round will make again (the
+        same file names, replaced atomically), so they are passed over, not trained on.
+        """
         files = sorted(glob.glob(osp.join(self._round_dir(runner), 'round_*.pth')))
-        if not files:
+        for count in range(len(files), 0, -1):
+            labels = load_round(files[count - 1], self._fingerprint(),
+                                len(self._get_loader().dataset))
+            if int(labels.get('iter', -1)) <= runner.iter:
+                break
+        else:
+            count = 0
+        if count < len(files):
+            runner.logger.warning(
+                f'SemiHand: {", ".join(osp.basename(f) for f in files[count:])} came after the '
+                f'checkpoint of iteration {runner.iter}; passed over, made again when their '
+                'iterations come')
+        if count == 0:
             return False
-        path = files[-1]
-        labels = load_round(path, self._fingerprint(), len(self._get_loader().dataset))
+        path = files[count - 1]
         if 'keep_joints' not in labels:  # written before joint selection existed
             labels.update(self._selection(model, labels['confidence']))
         self._install(model, labels)
-        self.history = read_round_log(osp.join(self._round_dir(runner), 'rounds.json'),
-                                      len(files))
+        self.history = read_round_log(osp.join(self._round_dir(runner), 'rounds.json'), count)
         self.previous = {int(i): uv for i, uv in zip(labels['ids'], labels['uv'])}
         runner.logger.info(f'SemiHand: resumed with pseudo-labels of {path}')
         return True
