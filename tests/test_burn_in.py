@@ -82,18 +82,24 @@ def test_preprocessor_leaves_out_branches_no_sample_has():
     assert all(len(out['data_samples'][b]) == 1 for b in branches)
 
 
-def _learning_rates(cfg, hook=None):
-    """The rate of every iteration of ``cfg``'s schedule, with ``hook`` at the end of burn-in."""
-    param = torch.nn.Parameter(torch.zeros(1))
-    optimizer = torch.optim.Adam([param], lr=cfg.optim_wrapper.optimizer.lr)
+def _learning_rates(cfg, hook=None, multiples=(1.0, )):
+    """The rate of every iteration of ``cfg``'s schedule, with ``hook`` at the end of burn-in: one
+    list per parameter group, each built at ``cfg``'s rate times its multiple (as a
+    ``paramwise_cfg``'s ``lr_mult`` or MMEngine's ``--auto-scale-lr`` build them)."""
+    params = [torch.nn.Parameter(torch.zeros(1)) for _ in multiples]
+    lr = cfg.optim_wrapper.optimizer.lr
+    optimizer = torch.optim.Adam([dict(params=[p], lr=lr * m) for p, m in zip(params, multiples)],
+                                 lr=lr)
     schedulers = [PARAM_SCHEDULERS.build(dict(s, optimizer=optimizer))
                   for s in cfg.param_scheduler]
-    runner = SimpleNamespace(optim_wrapper=SimpleNamespace(optimizer=optimizer),
+    runner = SimpleNamespace(optim_wrapper=SimpleNamespace(optimizer=optimizer), cfg=cfg,
                              logger=MMLogger.get_current_instance())
-    rates = []
+    rates = [[] for _ in multiples]
     for step in range(1, cfg.train_cfg.max_iters + 1):
-        rates.append(optimizer.param_groups[0]['lr'])
-        param.grad = torch.ones(1)
+        for group, group_rates in zip(optimizer.param_groups, rates):
+            group_rates.append(group['lr'])
+        for param in params:
+            param.grad = torch.ones(1)
         optimizer.step()
         if hook is not None and step == hook.burn_in_iters:
             assert optimizer.state  # Adam's moments exist before the restart...
@@ -119,15 +125,23 @@ def test_one_config_schedule_is_pretraining_then_fine_tuning():
     warm_up, cosine = pre.param_scheduler
     pre.param_scheduler[1] = dict(cosine, end=burn_in, T_max=burn_in - warm_up.end)
     pre.train_cfg.max_iters = burn_in
-    rates = _learning_rates(one, hook)
+    rates, = _learning_rates(one, hook)
     assert len(rates) == burn_in + fine.train_cfg.max_iters
-    torch.testing.assert_close(rates[:burn_in], _learning_rates(pre), rtol=1e-9, atol=0)
-    torch.testing.assert_close(rates[burn_in:], _learning_rates(fine), rtol=1e-9, atol=0)
+    torch.testing.assert_close(rates[:burn_in], _learning_rates(pre)[0], rtol=1e-9, atol=0)
+    torch.testing.assert_close(rates[burn_in:], _learning_rates(fine)[0], rtol=1e-9, atol=0)
     # stage 2 restarts at a tenth of its own rate (the one-command's fine_tune_lr) and warms up
     # to it in 50 iterations
     lr = fine.optim_wrapper.optimizer.lr
     assert one.fine_tune_lr == lr
     assert rates[burn_in] == pytest.approx(0.1 * lr) and rates[burn_in + 50] == pytest.approx(lr)
+    # groups at other multiples of the configured rate (lr_mult, --auto-scale-lr's batch ratio)
+    # keep them in stage 2, as two separate stages would; restarted at fine_tune_lr itself, the
+    # group at 0.1 ran stage 2 ten times too fast and the scaled one at half its rate
+    multiples = (0.1, 2.0)
+    for rates, separate_1, separate_2 in zip(_learning_rates(one, hook, multiples),
+                                             _learning_rates(pre, None, multiples),
+                                             _learning_rates(fine, None, multiples)):
+        torch.testing.assert_close(rates, separate_1 + separate_2, rtol=1e-9, atol=0)
 
 
 @pytest.mark.parametrize('option, value', [('round_interval', 0), ('round_interval', 2.5),

@@ -73,9 +73,10 @@ class SemiHandHook(Hook):
             target model on the source domain. Defaults to False.
         fine_tune_lr (float, optional): When burn-in ends, restart the optimiser as a separate
             fine-tuning run would: its state (e.g. Adam's moments) cleared and the learning rate set
-            to this value, for the param schedulers that begin at ``burn_in_iters`` to act on
-            (MMEngine's schedulers scale the current rate and cannot raise it past a decayed
-            one). ``None`` keeps the optimiser going. Defaults to None.
+            to this value (each parameter group at its own multiple of it, see
+            :meth:`_restart_optimizer`), for the param schedulers that begin at ``burn_in_iters``
+            to act on (MMEngine's schedulers scale the current rate and cannot raise it past a
+            decayed one). ``None`` keeps the optimiser going. Defaults to None.
     """
 
     priority = 'NORMAL'
@@ -190,14 +191,23 @@ class SemiHandHook(Hook):
             self.run_round(runner, model, step)
 
     def _restart_optimizer(self, runner) -> None:
-        """End of burn-in: clear the optimiser's state and set ``fine_tune_lr``."""
+        """End of burn-in: clear the optimiser's state and restart it at ``fine_tune_lr``.
+
+        Each parameter group restarts at ``fine_tune_lr`` times its own base rate (``initial_lr``,
+        where the param schedulers started) over the config's ``optimizer.lr``, so the groups keep
+        the multiples burn-in gave them: a ``paramwise_cfg``'s ``lr_mult`` or a layer-wise decay,
+        and ``--auto-scale-lr``'s batch-size ratio, which scales a separate stage-2 run's rate too.
+        """
         if self.fine_tune_lr is None:
             return
         optimizer = runner.optim_wrapper.optimizer
+        configured = runner.cfg.get('optim_wrapper', {}).get('optimizer', {}).get('lr')
         optimizer.state.clear()
         for group in optimizer.param_groups:
-            group['lr'] = self.fine_tune_lr
-        runner.logger.info(f'SemiHand: burn-in done, optimiser restarted at lr {self.fine_tune_lr}')
+            base = group.get('initial_lr', group['lr'])
+            group['lr'] = self.fine_tune_lr * (base / configured if configured else 1.0)
+        rates = ', '.join(f'{r:g}' for r in sorted({g['lr'] for g in optimizer.param_groups}))
+        runner.logger.info(f'SemiHand: burn-in done, optimiser restarted at lr {rates}')
 
     def _enable(self, runner, model, resumed: bool, step: int) -> None:
         """Switch the unlabelled losses on after ``step`` iterations."""
