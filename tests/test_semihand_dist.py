@@ -167,6 +167,46 @@ def test_rounds_label_with_the_named_network(synthetic_root):
     assert np.abs(by_teacher['uv'] - by_student['uv']).max() > 1e-2
 
 
+def test_an_online_teacher_starts_with_the_unlabelled_images_statistics(synthetic_root):
+    """Online, the end of burn-in copies the student into the teacher and gives the teacher the
+    batch-norm statistics that AdaBN finds on the unlabelled images (the student's own are the
+    source's then); the student keeps its statistics, and without AdaBN batches the teacher is a
+    plain copy."""
+    import logging
+    from types import SimpleNamespace
+
+    from mmengine.registry import init_default_scope
+    from mmpose.registry import MODELS
+    from semihand_mmpose.engine.hooks import SemiHandHook
+    init_default_scope('mmpose')
+    model_cfg, loader_cfg = _configs(synthetic_root)
+    runner = SimpleNamespace(logger=logging.getLogger('test'), val_loop=None)
+    for batches in (1, 0):
+        torch.manual_seed(0)
+        model = MODELS.build(model_cfg)
+        student = {k: v.clone() for k, v in model.student.state_dict().items()}
+        hook = SemiHandHook(mode='online', pseudo_dataloader=loader_cfg, adapt_bn_batches=batches)
+        hook._enable(runner, model, resumed=False, step=0)
+        teacher = model.teacher.state_dict()
+        for name, value in model.student.state_dict().items():
+            torch.testing.assert_close(value, student[name], atol=0, rtol=0)  # student unchanged
+            statistic = name.endswith(('running_mean', 'running_var', 'num_batches_tracked'))
+            if not statistic or not batches:
+                torch.testing.assert_close(teacher[name], value, atol=0, rtol=0)
+        if batches:
+            SemiHandHook(pseudo_dataloader=loader_cfg, adapt_bn_batches=1).adapt_batch_norm(model)
+            for name, value in model.student.state_dict().items():  # now AdaBN's statistics
+                torch.testing.assert_close(teacher[name], value, atol=0, rtol=0)
+            assert not torch.equal(teacher['backbone.bn1.running_mean'],
+                                   student['backbone.bn1.running_mean'])
+        # a resumed run keeps the teacher of its checkpoint
+        with torch.no_grad():
+            model.teacher.backbone.bn1.running_mean.add_(1.0)
+        kept = model.teacher.backbone.bn1.running_mean.clone()
+        hook._enable(runner, model, resumed=True, step=0)
+        torch.testing.assert_close(model.teacher.backbone.bn1.running_mean, kept, atol=0, rtol=0)
+
+
 def _train_steps(rank, world, port, data_root, weights, out):
     """Two SemiHand steps (online teacher, every unlabelled loss on) of MMEngine's
     ``MMDistributedDataParallel`` around the model, each rank on its own labelled and unlabelled

@@ -218,7 +218,8 @@ def test_online_mean_teacher_mode_and_its_resume(tmp_path, synthetic_root):
     resumed from its checkpoint after 4 ends with the same student and EMA teacher, bit for bit:
     a resumed run keeps the teacher of its checkpoint (the end of burn-in copies the student into
     the teacher only in a run that starts there). It validates with the target images' batch-norm
-    statistics, as the offline configs do, and its teacher's statistics follow the student's."""
+    statistics, as the offline configs do, and its teacher's statistics start from the
+    unlabelled images' and follow the student's."""
     whole, stopped = tmp_path / 'whole', tmp_path / 'stopped'
     cfg = osp.join(ROOT, 'configs', 'semihand_synth_online.py')
     small = [o for o in _small(synthetic_root) if 'label_dataset' not in o]
@@ -228,6 +229,7 @@ def test_online_mean_teacher_mode_and_its_resume(tmp_path, synthetic_root):
     assert 'unlabelled losses on after 2 iterations (online pseudo-labels)' in log
     assert 'loss_pseudo_coord' in log and 'synthetic_target/AUC' in log
     assert 'pseudo_kept' in log and 'pseudo_confidence' in log
+    assert 'the teacher starts with batch-norm statistics of the unlabelled images' in log
     # validated before adaptation and at the end, with the target images' statistics (AdaBN)
     assert log.count('evaluating with batch-norm statistics of the unlabelled images') == 2
     assert not osp.exists(whole / 'pseudo_labels')
@@ -235,16 +237,19 @@ def test_online_mean_teacher_mode_and_its_resume(tmp_path, synthetic_root):
     shutil.copy(whole / 'iter_4.pth', stopped)
     log = _run(run[:2] + ['--work-dir', str(stopped), '--resume'] + run[2:], ROOT)
     assert 'resumed epoch: 0, iter: 4' in log and 'evaluating before adaptation' not in log
+    assert 'the teacher starts' not in log
     ends = [torch.load(d / 'iter_6.pth', weights_only=False)['state_dict'] for d in (whole,
                                                                                      stopped)]
     assert ends[0].keys() == ends[1].keys() and any(k.startswith('teacher.') for k in ends[0])
     for name, tensor in ends[0].items():
         assert torch.equal(tensor, ends[1][name]), name
-    # the teacher's batch-norm statistics follow the student's (MeanTeacherHook's skip_buffer=
-    # False): set to the student's at the end of burn-in, they have moved since
+    # the teacher starts as the student with the unlabelled images' batch-norm statistics
+    # (AdaBN), and they follow the student's from then on (MeanTeacherHook's skip_buffer=False)
     burn_in_end = torch.load(whole / 'iter_2.pth', weights_only=False)['state_dict']
-    stat = 'teacher.backbone.bn1.running_mean'
-    torch.testing.assert_close(burn_in_end[stat], burn_in_end[stat.replace('teacher', 'student')])
+    weight, stat = 'teacher.backbone.conv1.weight', 'teacher.backbone.bn1.running_mean'
+    torch.testing.assert_close(burn_in_end[weight],
+                               burn_in_end[weight.replace('teacher', 'student')])
+    assert not torch.allclose(burn_in_end[stat], burn_in_end[stat.replace('teacher', 'student')])
     assert not torch.allclose(ends[0][stat], burn_in_end[stat])
 
 
