@@ -168,21 +168,25 @@ def test_missing_stage_one_checkpoint_names_the_config_that_makes_it(tmp_path, m
     hook.before_run(runner)
 
 
-@pytest.mark.parametrize('hook_args', [dict(mode='online'),
-                                       dict(pseudo_dataloader=dict(), label_with='teacher')],
-                         ids=['online', 'offline-labelled-by-the-teacher'])
-def test_a_teacher_that_labels_needs_an_ema_hook(hook_args, caplog):
-    """Without mmdet's MeanTeacherHook the teacher would stay the model it started as, silently:
-    refused. Online, a MeanTeacherHook that leaves the teacher's batch-norm statistics behind
-    (mmdet's default skip_buffer=True) is warned about; skip_buffer=False is not."""
+@pytest.mark.parametrize('hook_args, predict_on', [
+    (dict(mode='online'), 'student'),
+    (dict(pseudo_dataloader=dict(), label_with='teacher'), 'student'),
+    (dict(pseudo_dataloader=dict()), 'teacher')],
+    ids=['online', 'offline-labelled-by-the-teacher', 'offline-tested-on-the-teacher'])
+def test_a_teacher_that_labels_or_predicts_needs_an_ema_hook(hook_args, predict_on, caplog):
+    """Without mmdet's MeanTeacherHook the teacher would stay the model it started as, silently
+    (labelling, or reporting the stage-1 model's metrics as the adapted one's): refused. Online,
+    a MeanTeacherHook that leaves the teacher's batch-norm statistics behind (mmdet's default
+    skip_buffer=True) is warned about; skip_buffer=False is not."""
     import logging
 
     from mmdet.engine.hooks import MeanTeacherHook
     hook = SemiHandHook(**hook_args)
     logger = logging.getLogger('semihand_ema_check')
 
-    def runner(*hooks):
-        return SimpleNamespace(hooks=list(hooks), logger=logger, iter=0)
+    def runner(*hooks, predict_on=predict_on):
+        return SimpleNamespace(hooks=list(hooks), logger=logger, iter=0,
+                               model=SimpleNamespace(predict_on=predict_on))
 
     with pytest.raises(ValueError, match='no MeanTeacherHook keeps it an EMA of the student'):
         hook.before_train(runner(SemiHandHook(mode='online')))
@@ -192,5 +196,5 @@ def test_a_teacher_that_labels_needs_an_ema_hook(hook_args, caplog):
             hook.before_train(runner(hook, MeanTeacherHook(skip_buffer=skip_buffer)))
         warned = 'skip_buffer=False lets them follow' in caplog.text
         assert warned == (skip_buffer and hook.mode == 'online')
-    # a student that labels its own rounds needs no teacher
-    SemiHandHook(pseudo_dataloader=dict()).before_train(runner())
+    # a student that labels its own rounds and is the model tested needs no teacher
+    SemiHandHook(pseudo_dataloader=dict()).before_train(runner(predict_on='student'))
