@@ -15,7 +15,7 @@ custom_hooks = [
     # train, and statistics left as they were at the start no longer fit the teacher's weights.
     # momentum 0.01: with the teacher starting from the target images' statistics (SemiHandHook,
     # adapt_bn_batches), target AUC 0.472, 0.474, 0.470 over seeds 0-2 against 0.455, 0.457 at
-    # 0.002 and 0.465, 0.464 at 0.03 (docs/results.md, "The online EMA teacher")
+    # 0.002 and 0.465, 0.464 at 0.03 (docs/results.md, "The teacher's start and its momentum")
     dict(type='mmdet.MeanTeacherHook', momentum=0.01, interval=1, skip_buffer=False),
 ]
 
