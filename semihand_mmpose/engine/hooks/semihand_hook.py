@@ -390,9 +390,9 @@ class SemiHandHook(Hook):
         same file names, replaced atomically), so they are passed over, not trained on.
         """
         files = sorted(glob.glob(osp.join(self._round_dir(runner), 'round_*.pth')))
+        fingerprint, num_samples = self._fingerprint(), len(self._get_loader().dataset)
         for count in range(len(files), 0, -1):
-            labels = load_round(files[count - 1], self._fingerprint(),
-                                len(self._get_loader().dataset))
+            labels = load_round(files[count - 1], fingerprint, num_samples)
             if int(labels.get('iter', -1)) <= runner.iter:
                 break
         else:
