@@ -120,10 +120,12 @@ def test_a_resumed_run_ends_with_the_weights_of_the_uninterrupted_one(tmp_path, 
 
 
 def _assert_same_weights(first, second):
+    """Both checkpoints hold the same tensors, bit for bit; returns the first's state dict."""
     ends = [torch.load(path, weights_only=False)['state_dict'] for path in (first, second)]
     assert ends[0].keys() == ends[1].keys()
     for name, tensor in ends[0].items():
         assert torch.equal(tensor, ends[1][name]), name
+    return ends[0]
 
 
 def test_a_round_of_the_wrong_shape_is_refused():
@@ -238,11 +240,8 @@ def test_online_mean_teacher_mode_and_its_resume(tmp_path, synthetic_root):
     log = _run(run[:2] + ['--work-dir', str(stopped), '--resume'] + run[2:], ROOT)
     assert 'resumed epoch: 0, iter: 4' in log and 'evaluating before adaptation' not in log
     assert 'the teacher starts' not in log
-    ends = [torch.load(d / 'iter_6.pth', weights_only=False)['state_dict'] for d in (whole,
-                                                                                     stopped)]
-    assert ends[0].keys() == ends[1].keys() and any(k.startswith('teacher.') for k in ends[0])
-    for name, tensor in ends[0].items():
-        assert torch.equal(tensor, ends[1][name]), name
+    end = _assert_same_weights(whole / 'iter_6.pth', stopped / 'iter_6.pth')
+    assert any(k.startswith('teacher.') for k in end)
     # the teacher starts as the student with the unlabelled images' batch-norm statistics
     # (AdaBN), and they follow the student's from then on (MeanTeacherHook's skip_buffer=False)
     burn_in_end = torch.load(whole / 'iter_2.pth', weights_only=False)['state_dict']
@@ -250,7 +249,7 @@ def test_online_mean_teacher_mode_and_its_resume(tmp_path, synthetic_root):
     torch.testing.assert_close(burn_in_end[weight],
                                burn_in_end[weight.replace('teacher', 'student')])
     assert not torch.allclose(burn_in_end[stat], burn_in_end[stat.replace('teacher', 'student')])
-    assert not torch.allclose(ends[0][stat], burn_in_end[stat])
+    assert not torch.allclose(end[stat], burn_in_end[stat])
 
 
 def test_stage_two_without_its_checkpoint_says_how_to_make_it(tmp_path, synthetic_root):
