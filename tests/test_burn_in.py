@@ -153,6 +153,29 @@ def test_a_schedule_that_cannot_run_is_refused(option, value):
         SemiHandHook(mode='online', **{option: value})
 
 
+def test_a_burn_in_as_long_as_the_run_is_warned_and_makes_no_round(caplog):
+    """burn_in_iters >= max_iters: a run of labelled data only. Said at the start; at its last
+    iteration no optimiser restart, no evaluation before adaptation and no round of the whole
+    unlabelled set (minutes) for a stage 2 that never comes."""
+    import logging
+
+    logger = logging.getLogger('semihand_burn_in_check')
+    made = []
+    for burn_in, max_iters in ((4, 4), (6, 4), (3, 4)):
+        hook = SemiHandHook(pseudo_dataloader=dict(), burn_in_iters=burn_in)
+        hook._restart_optimizer = lambda runner: made.append(('restart', burn_in))
+        hook._enable = lambda runner, model, resumed, step: made.append(('enable', burn_in))
+        runner = SimpleNamespace(hooks=[], logger=logger, iter=0, max_iters=max_iters,
+                                 model=SimpleNamespace(predict_on='student'))
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger='semihand_burn_in_check'):
+            hook.before_train(runner)
+        assert ('never switch on' in caplog.text) == (burn_in >= max_iters)
+        for runner.iter in range(max_iters):
+            hook.after_train_iter(runner, runner.iter)
+    assert made == [('restart', 3), ('enable', 3)]
+
+
 def test_missing_stage_one_checkpoint_names_the_config_that_makes_it(tmp_path, monkeypatch):
     """The checkpoint's work dir names its config when configs/ has one, else stage 1's."""
     monkeypatch.chdir(ROOT)  # configs/ is looked up where tools/train.py runs
@@ -185,7 +208,7 @@ def test_a_teacher_that_labels_or_predicts_needs_an_ema_hook(hook_args, predict_
     logger = logging.getLogger('semihand_ema_check')
 
     def runner(*hooks, predict_on=predict_on):
-        return SimpleNamespace(hooks=list(hooks), logger=logger, iter=0,
+        return SimpleNamespace(hooks=list(hooks), logger=logger, iter=0, max_iters=10,
                                model=SimpleNamespace(predict_on=predict_on))
 
     with pytest.raises(ValueError, match='no MeanTeacherHook keeps it an EMA of the student'):

@@ -46,7 +46,8 @@ class SemiHandHook(Hook):
         pseudo_dataloader (dict): Loader over the unlabelled set with the teacher's views only
             (``mode='offline'``); its sampler must not shuffle.
         mode (str): ``'online'`` or ``'offline'``. Defaults to ``'offline'``.
-        burn_in_iters (int): Supervised-only iterations. Defaults to 0.
+        burn_in_iters (int): Supervised-only iterations; at least ``max_iters`` makes the run
+            supervised only (warned, and no round is made at its end). Defaults to 0.
         round_interval (int): Iterations between offline rounds. Defaults to 500.
         label_dataset (dict, optional): The same unlabelled images with labels (e.g. the synthetic
             target in ``labelled=True`` mode) to report the pseudo-labels' error; never used for
@@ -146,6 +147,11 @@ class SemiHandHook(Hook):
 
     def before_train(self, runner) -> None:
         self._check_teacher_updates(runner)
+        if self.burn_in_iters >= runner.max_iters:
+            runner.logger.warning(
+                f'SemiHand: burn_in_iters={self.burn_in_iters} >= max_iters={runner.max_iters}: '
+                'the unlabelled losses never switch on and this run trains on the labelled data '
+                'only')
         # enabled at the first iteration rather than here: validating before adaptation needs
         # every hook's before_train done (CheckpointHook's save_best sets itself up there)
         self._pending = runner.iter >= self.burn_in_iters
@@ -189,7 +195,7 @@ class SemiHandHook(Hook):
                          outputs: Optional[dict] = None) -> None:
         model = self._model(runner)
         step = runner.iter + 1  # iterations done
-        if step == self.burn_in_iters:
+        if step == self.burn_in_iters and step < runner.max_iters:
             self._restart_optimizer(runner)
             self._enable(runner, model, resumed=False, step=step)
         elif (self.mode == 'offline' and step > self.burn_in_iters
