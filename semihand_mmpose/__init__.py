@@ -3,7 +3,8 @@
 
 Importing the package registers its components in MMPose's registries (use
 ``custom_imports = dict(imports=['semihand_mmpose'])`` in a config), makes MMEngine's checkpoint
-loading work on torch >= 2.6 and its local file writes (checkpoints) atomic.
+loading work on torch >= 2.6 and its local file writes (checkpoints) atomic, and has a run's config
+formatted once rather than for every copy of it (engine/config_formatting.py).
 """
 # fileio first: it registers the atomic local file backend and imports nothing of the package
 from . import fileio  # noqa: F401
