@@ -11,8 +11,8 @@ max_iters = 60000
 batch_size = 64
 rhd_images = 'data/RHD_published_v2/'
 rhd_converted = 'data/rhd/'
-rhd_hint = ('Convert RHD first: python tools/dataset_converters/rhd_to_hand3d.py '
-            'data/RHD_published_v2 --out-dir data/rhd (README, "Data preparation")')
+# a missing annotation file is reported with the converter command that writes it
+rhd_hint = dict(converter='rhd_to_hand3d', source='data/RHD_published_v2')
 
 codec = dict(type='Hand25DCoordinate', input_size=input_size)
 model = dict(

@@ -8,9 +8,7 @@
 _base_ = ['./semihand_stb.py']
 
 do_images = 'data/dexter_object/'
-do_hint = ('Convert Dexter+Object first: python '
-           'tools/dataset_converters/dexter_object_to_hand3d.py data/dexter_object '
-           '--out-dir data/do (README, "Data preparation")')
+do_hint = dict(converter='dexter_object_to_hand3d', source='data/dexter_object')
 do_all = dict(type='Hand3DDataset', ann_file='data/do/do_test.json',
               data_prefix=dict(img=do_images), missing_data_hint=do_hint)
 unlabelled = dict(do_all, dataset_name='do_unlabelled', labelled=False,

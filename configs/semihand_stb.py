@@ -15,8 +15,7 @@ round_interval = 2000
 batch_size = 64
 stb_images = 'data/STB/'
 stb_converted = 'data/stb/'
-stb_hint = ('Convert STB first: python tools/dataset_converters/stb_to_hand3d.py data/STB '
-            '--out-dir data/stb (README, "Data preparation")')
+stb_hint = dict(converter='stb_to_hand3d', source='data/STB')
 target_train = dict(type='Hand3DDataset', ann_file=stb_converted + 'stb_train.json',
                     data_prefix=dict(img=stb_images), dataset_name='stb_unlabelled',
                     missing_data_hint=stb_hint)

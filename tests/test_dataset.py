@@ -101,3 +101,18 @@ def test_missing_mask_file_is_reported(small_split, tmp_path):
                        data_prefix=dict(img=str(new_root)), pipeline=PIPELINE)
     with pytest.raises(FileNotFoundError, match='mask_path'):
         ds[0]
+
+
+def test_a_missing_annotation_file_is_reported_with_the_command_that_writes_it(tmp_path):
+    ann_file = str(tmp_path / 'stb' / 'stb_train.json')
+    with pytest.raises(FileNotFoundError) as error:
+        Hand3DDataset(ann_file=ann_file, missing_data_hint=dict(converter='stb_to_hand3d',
+                                                                source='data/STB'))
+    assert str(error.value) == (
+        f"annotation file '{ann_file}' does not exist. Convert the original files first: python "
+        f'tools/dataset_converters/stb_to_hand3d.py data/STB --out-dir {tmp_path / "stb"} '
+        '(README, "Data preparation")')
+    with pytest.raises(FileNotFoundError, match=r'stb_train.json\' does not exist. See the README'):
+        Hand3DDataset(ann_file=ann_file, missing_data_hint='See the README')
+    with pytest.raises(ValueError, match='needs the keys "converter" and "source"'):
+        Hand3DDataset(ann_file=ann_file, missing_data_hint=dict(converter='stb_to_hand3d'))

@@ -1,7 +1,7 @@
 # Copyright (c) semihand_mmpose authors. All rights reserved.
 """COCO-style 3D hand dataset: one hand per sample, with 2D, 3D, camera and mask."""
 import os.path as osp
-from typing import Any, List, Optional, Tuple
+from typing import Any, List, Optional, Tuple, Union
 
 import numpy as np
 from mmengine.fileio import load
@@ -36,16 +36,24 @@ class Hand3DDataset(BaseCocoStyleDataset):
             Defaults to ``True``.
         dataset_name (str, optional): Overrides the metainfo's ``dataset_name``; every sample
             carries it, so one metric can report several test sets apart. Defaults to ``None``.
-        missing_data_hint (str, optional): Added to the error when ``ann_file`` does not exist,
-            e.g. the converter command that writes it. Defaults to ``None``.
+        missing_data_hint (str | dict, optional): Added to the error when ``ann_file`` does not
+            exist. A dict ``dict(converter='stb_to_hand3d', source='data/STB')`` names the
+            script of ``tools/dataset_converters/`` that writes it and the original files, and
+            the error gives the command (``--out-dir`` where ``ann_file`` is looked for). The dict
+            keeps the config quick to format: MMEngine's yapf takes seconds over a config with
+            long strings nested in it. Defaults to ``None``.
         **kwargs: See :class:`mmpose.datasets.BaseCocoStyleDataset`.
     """
 
     METAINFO: dict = dict(from_file=METAINFO_FILE)
 
     def __init__(self, *args, labelled: bool = True, dataset_name: Optional[str] = None,
-                 missing_data_hint: Optional[str] = None, **kwargs) -> None:
+                 missing_data_hint: Optional[Union[str, dict]] = None, **kwargs) -> None:
         self.labelled = labelled
+        hint_keys = {'converter', 'source'}
+        if isinstance(missing_data_hint, dict) and set(missing_data_hint) != hint_keys:
+            raise ValueError('missing_data_hint as a dict needs the keys "converter" and "source", '
+                             f'got {missing_data_hint!r}')
         self.missing_data_hint = missing_data_hint
         super().__init__(*args, **kwargs)
         if dataset_name is not None:
@@ -69,10 +77,20 @@ class Hand3DDataset(BaseCocoStyleDataset):
         return self.pipeline(data_info)
 
     # ---------------------------------------------------------------- loading
+    def _missing_data_hint(self) -> str:
+        hint = self.missing_data_hint
+        if isinstance(hint, dict):
+            hint = (f'. Convert the original files first: python tools/dataset_converters/'
+                    f'{hint["converter"]}.py {hint["source"]} --out-dir '
+                    f'{osp.dirname(self.ann_file) or "."} (README, "Data preparation")')
+        elif hint:
+            hint = f'. {hint}'
+        return hint or ''
+
     def _load_annotations(self) -> Tuple[List[dict], List[dict]]:
         if not osp.isfile(self.ann_file):
-            hint = f'. {self.missing_data_hint}' if self.missing_data_hint else ''
-            raise FileNotFoundError(f'annotation file {self.ann_file!r} does not exist{hint}')
+            raise FileNotFoundError(
+                f'annotation file {self.ann_file!r} does not exist{self._missing_data_hint()}')
         coco = load(self.ann_file)
         for key in ('images', 'annotations'):
             if not isinstance(coco, dict) or not isinstance(coco.get(key), list):
