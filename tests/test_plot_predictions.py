@@ -27,6 +27,8 @@ def test_pick_hands():
     assert tool.pick_hands(errors, 2, 'loss').tolist() == [0, 3]
     # evenly over the first model's ranking: its best, middle and worst hand
     assert tool.pick_hands(errors, 3, 'spread').tolist() == [0, 2, 4]
+    # the first model's largest errors, worst first
+    assert tool.pick_hands(errors, 2, 'worst').tolist() == [4, 3]
     drawn = tool.pick_hands(errors, 3, 'random', seed=1)
     assert len(set(drawn.tolist())) == 3
     assert drawn.tolist() == tool.pick_hands(errors, 3, 'random', seed=1).tolist()

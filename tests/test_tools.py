@@ -5,6 +5,8 @@ import os.path as osp
 import subprocess
 import sys
 
+import pytest
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
@@ -68,3 +70,16 @@ def test_test_py_tests_its_checkpoint_argument_whatever_the_options_say(capsys, 
     cfg = test_tool.merge_args(Config.fromfile(osp.join(ROOT, args.config)), args)
     assert cfg.load_from == 'trained.pth' and cfg.train_cfg.max_iters == 3
     assert 'load_from=stage1.pth ignored' in capsys.readouterr().out
+
+
+def test_test_py_badcase_points_at_the_3d_bad_case_drawing(monkeypatch):
+    """MMPose's --badcase asserted a hook these configs cannot use (it ranks 2D keypoints): the
+    flag now says what to run instead, before anything is built."""
+    from mmengine.config import Config
+
+    from tools import test as test_tool
+    monkeypatch.setattr(sys, 'argv', ['tools/test.py', 'configs/pretrain_synth.py', 'trained.pth',
+                                      '--badcase'])
+    args = test_tool.parse_args()
+    with pytest.raises(SystemExit, match='plot_predictions.py preds.pkl --pick worst'):
+        test_tool.merge_args(Config.fromfile(osp.join(ROOT, args.config)), args)

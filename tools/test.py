@@ -105,10 +105,16 @@ def merge_args(cfg, args):
 
     # -------------------- badcase analyze --------------------
     if args.badcase:
-        assert 'badcase' in cfg.default_hooks, \
-            'BadcaseAnalyzeHook is not set in the ' \
-            '`default_hooks` field of config. Please set ' \
-            '`badcase=dict(type="BadcaseAnalyzeHook")`'
+        # MMPose's BadCaseAnalysisHook ranks samples by a 2D head's loss or a 2D metric; this
+        # project's configs have none, and their 3D hands are ranked by plot_predictions.py
+        if 'badcase' not in cfg.default_hooks:
+            raise SystemExit(
+                f'tools/test.py: --badcase needs a `badcase` hook (MMPose\'s '
+                f'BadCaseAnalysisHook, for 2D keypoints) in default_hooks, and {args.config} has '
+                'none. For the 3D hands, dump the predictions and draw the worst: '
+                f'python tools/test.py {args.config} {args.checkpoint} --dump preds.pkl, then '
+                'python tools/analysis/plot_predictions.py preds.pkl --pick worst --out '
+                'worst.png')
 
         cfg.default_hooks.badcase.enable = True
         cfg.default_hooks.badcase.show = args.show

@@ -14,6 +14,8 @@ evaluates it. Which hands (``--pick``):
   adaptation fixed;
 - ``loss``: the reverse: what it broke;
 - ``spread``: evenly over the first model's ranking, from its best hand to its worst;
+- ``worst``: the first model's largest errors, worst first (MMPose's bad-case analysis,
+  ``tools/test.py --badcase``, ranks 2D keypoints and does not apply to these hands);
 - ``random``: drawn with ``--seed``.
 
 Example::
@@ -36,7 +38,7 @@ import numpy as np
 from semihand_mmpose.evaluation.prediction_dumps import load_dump, model_errors
 from semihand_mmpose.visualization import plot_predictions
 
-PICKS = ('gain', 'loss', 'spread', 'random')
+PICKS = ('gain', 'loss', 'spread', 'worst', 'random')
 
 
 def pick_hands(errors: np.ndarray, num: int, how: str, seed: int = 0) -> np.ndarray:
@@ -64,6 +66,8 @@ def pick_hands(errors: np.ndarray, num: int, how: str, seed: int = 0) -> np.ndar
     if how == 'spread':
         order = np.argsort(errors[0], kind='stable')
         return order[np.round(np.linspace(0, total - 1, num)).astype(int)]
+    if how == 'worst':
+        return np.argsort(-errors[0], kind='stable')[:num]
     return np.sort(np.random.default_rng(seed).choice(total, num, replace=False))
 
 
