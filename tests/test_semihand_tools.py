@@ -182,6 +182,12 @@ def test_a_round_goes_to_disk_and_back_whole_or_not_at_all(tmp_path):
     assert read_round_log(log, 2) == [dict(round=0, kept=0.7), dict(round=1)]
     assert read_round_log(log, 0) == []
     assert read_round_log(str(tmp_path / 'none.json'), 1) == [dict(round=0)]
+    # written atomically, so only an edit breaks it: the error names the file and the way on
+    for text in ('[{"round": 0, "kept": 0.7}', '{"round": 0}'):
+        with open(log, 'w') as f:
+            f.write(text)
+        with pytest.raises(PseudoLabelFileError, match=r'rounds.json is not a JSON list .*remove'):
+            read_round_log(log, 1)
 
 
 def test_a_round_that_keeps_nothing_is_logged_as_a_warning(tmp_path, caplog):

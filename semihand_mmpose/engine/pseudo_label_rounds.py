@@ -113,5 +113,15 @@ def read_round_log(path: str, num_rounds: int) -> List[dict]:
     rows = []
     if osp.isfile(path):
         with open(path) as f:
-            rows = json.load(f)[:num_rounds]
+            text = f.read()
+        try:
+            rows = json.loads(text)
+        except json.JSONDecodeError as error:
+            rows = error
+        if not (isinstance(rows, list) and all(isinstance(row, dict) for row in rows)):
+            raise PseudoLabelFileError(
+                f'{path} is not a JSON list of one object per round ({str(rows)[:200]}); it '
+                "holds the rounds' statistics only (the labels are in the round files): remove "
+                'it to resume without the earlier rows')
+        rows = rows[:num_rounds]
     return rows + [dict(round=i) for i in range(len(rows), num_rounds)]
