@@ -83,3 +83,30 @@ def test_test_py_badcase_points_at_the_3d_bad_case_drawing(monkeypatch):
     args = test_tool.parse_args()
     with pytest.raises(SystemExit, match='plot_predictions.py preds.pkl --pick worst'):
         test_tool.merge_args(Config.fromfile(osp.join(ROOT, args.config)), args)
+
+
+def test_train_py_resuming_a_finished_run_says_so_and_builds_nothing(tmp_path, monkeypatch,
+                                                                     capsys):
+    """MMEngine would build the run, load and discard every batch it trained and train nothing:
+    tools/train.py stops before building anything and says how to test or go on."""
+    from tools import train as train_tool
+    work = tmp_path / 'work'
+    work.mkdir()
+    (work / 'iter_4.pth').write_bytes(b'')  # only its name is read
+    monkeypatch.setattr(train_tool.Runner, 'from_cfg',
+                        lambda cfg: pytest.fail('a finished run was built'))
+    config = osp.join(ROOT, 'configs', 'pretrain_synth.py')
+    for resume in (['--resume'], ['--resume', str(work / 'iter_4.pth')]):
+        monkeypatch.setattr(sys, 'argv', ['tools/train.py', config, '--work-dir', str(work)] +
+                            resume + ['--cfg-options', 'train_cfg.max_iters=4'])
+        train_tool.main()
+        out = capsys.readouterr().out
+        assert f'{work / "iter_4.pth"} is the end of this run (train_cfg.max_iters=4)' in out
+        assert f'python tools/test.py {config} {work / "iter_4.pth"}' in out
+    # a longer schedule resumes; so does a run that is not resumed
+    args = ['tools/train.py', config, '--work-dir', str(work), '--cfg-options']
+    for argv in (args[:4] + ['--resume'] + args[4:] + ['train_cfg.max_iters=6'],
+                 args + ['train_cfg.max_iters=4']):
+        monkeypatch.setattr(sys, 'argv', argv)
+        cfg = train_tool.merge_args(train_tool.Config.fromfile(config), train_tool.parse_args())
+        assert train_tool.finished_run(cfg, config) is None

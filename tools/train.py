@@ -5,6 +5,7 @@ import argparse
 import os
 import os.path as osp
 import sys
+from typing import Optional
 
 # the checkout this script lives in comes first, as MMPose's dist_train.sh puts it on PYTHONPATH:
 # `custom_imports` then registers this tree's components even when another copy is installed
@@ -13,7 +14,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from semihand_mmpose.engine.resume import find_resume_checkpoint  # noqa: E402
+from semihand_mmpose.engine.resume import checkpoint_step, find_resume_checkpoint  # noqa: E402
 
 
 def parse_args():
@@ -152,6 +153,25 @@ def merge_args(cfg, args):
     return cfg
 
 
+def finished_run(cfg, config: str) -> Optional[str]:
+    """What to say when ``cfg`` resumes from the end of its own schedule (``iter_N.pth`` with N at
+    least ``train_cfg.max_iters``, or ``epoch_N.pth`` and ``max_epochs``); ``None`` otherwise.
+
+    MMEngine would build the whole run, replay its sampler by loading and discarding every batch
+    it trained (for the one-command config, 1050 batches, minutes) and then train nothing.
+    """
+    if not cfg.get('resume') or not cfg.get('load_from'):
+        return None
+    step = checkpoint_step(cfg.load_from)
+    key = 'max_iters' if osp.basename(cfg.load_from).startswith('iter_') else 'max_epochs'
+    end = (cfg.get('train_cfg') or {}).get(key)
+    if step is None or end is None or step < end:
+        return None
+    return (f'tools/train.py: {cfg.load_from} is the end of this run (train_cfg.{key}={end}): '
+            f'nothing to train. Test it with python tools/test.py {config} {cfg.load_from}, or '
+            f'train on with --cfg-options train_cfg.{key}=<more than {step}>')
+
+
 def main():
     args = parse_args()
 
@@ -160,6 +180,10 @@ def main():
 
     # merge CLI arguments to config
     cfg = merge_args(cfg, args)
+    finished = finished_run(cfg, args.config)
+    if finished:
+        print(finished)
+        return
 
     # set preprocess configs to model
     if 'preprocess_cfg' in cfg:
