@@ -158,7 +158,7 @@ def finished_run(cfg, config: str) -> Optional[str]:
     least ``train_cfg.max_iters``, or ``epoch_N.pth`` and ``max_epochs``); ``None`` otherwise.
 
     MMEngine would build the whole run, replay its sampler by loading and discarding every batch
-    it trained (for the one-command config, 1050 batches, minutes) and then train nothing.
+    it trained (the one-command config's 1050 batches take 63 s on 2 cores) and train nothing.
     """
     if not cfg.get('resume') or not cfg.get('load_from'):
         return None
