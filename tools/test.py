@@ -109,7 +109,7 @@ def merge_args(cfg, args):
         # project's configs have none, and their 3D hands are ranked by plot_predictions.py
         if 'badcase' not in cfg.default_hooks:
             raise SystemExit(
-                f'tools/test.py: --badcase needs a `badcase` hook (MMPose\'s '
+                'tools/test.py: --badcase needs a `badcase` hook (MMPose\'s '
                 f'BadCaseAnalysisHook, for 2D keypoints) in default_hooks, and {args.config} has '
                 'none. For the 3D hands, dump the predictions and draw the worst: '
                 f'python tools/test.py {args.config} {args.checkpoint} --dump preds.pkl, then '
