@@ -80,12 +80,10 @@ class Hand3DDataset(BaseCocoStyleDataset):
     def _missing_data_hint(self) -> str:
         hint = self.missing_data_hint
         if isinstance(hint, dict):
-            hint = (f'. Convert the original files first: python tools/dataset_converters/'
+            hint = (f'Convert the original files first: python tools/dataset_converters/'
                     f'{hint["converter"]}.py {hint["source"]} --out-dir '
                     f'{osp.dirname(self.ann_file) or "."} (README, "Data preparation")')
-        elif hint:
-            hint = f'. {hint}'
-        return hint or ''
+        return f'. {hint}' if hint else ''
 
     def _load_annotations(self) -> Tuple[List[dict], List[dict]]:
         if not osp.isfile(self.ann_file):

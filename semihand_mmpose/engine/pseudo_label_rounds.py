@@ -113,11 +113,10 @@ def read_round_log(path: str, num_rounds: int) -> List[dict]:
     rows = []
     if osp.isfile(path):
         with open(path) as f:
-            text = f.read()
-        try:
-            rows = json.loads(text)
-        except json.JSONDecodeError as error:
-            rows = error
+            try:
+                rows = json.load(f)
+            except json.JSONDecodeError as error:
+                rows = error  # reported below
         if not (isinstance(rows, list) and all(isinstance(row, dict) for row in rows)):
             raise PseudoLabelFileError(
                 f'{path} is not a JSON list of one object per round ({str(rows)[:200]}); it '
