@@ -106,9 +106,9 @@ class _RestoreAfterSkip:
         iterators draw indices with (private, hence the checks).
         """
         inner = getattr(self._iterator, '_iterator', None)  # MMEngine's infinite iterator's
-        if (not isinstance(inner, _SingleProcessDataLoaderIter)
-                or isinstance(inner._dataset, IterableDataset)
-                or not hasattr(inner, '_next_index')):
+        dataset = getattr(inner, '_dataset', None)
+        if (not isinstance(inner, _SingleProcessDataLoaderIter) or dataset is None
+                or isinstance(dataset, IterableDataset) or not hasattr(inner, '_next_index')):
             return False
         try:
             inner._next_index()
