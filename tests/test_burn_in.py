@@ -2,13 +2,15 @@
 """One config from nothing: labelled-only burn-in batches, their preprocessing, and the learning
 rate when the optimiser restarts for fine-tuning."""
 import os.path as osp
+import time
 from types import SimpleNamespace
 
 import pytest
 import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
-from mmengine.logging import MMLogger
+from mmengine.hooks import IterTimerHook
+from mmengine.logging import MessageHub, MMLogger
 import mmengine.optim  # noqa: F401  (registers the schedulers)
 from mmengine.registry import PARAM_SCHEDULERS
 from mmengine.structures import InstanceData
@@ -166,7 +168,8 @@ def test_a_burn_in_as_long_as_the_run_is_warned_and_makes_no_round(caplog):
         hook._restart_optimizer = lambda runner: made.append(('restart', burn_in))
         hook._enable = lambda runner, model, resumed, step: made.append(('enable', burn_in))
         runner = SimpleNamespace(hooks=[], logger=logger, iter=0, max_iters=max_iters,
-                                 model=SimpleNamespace(predict_on='student'))
+                                 model=SimpleNamespace(predict_on='student'),
+                                 message_hub=MessageHub.get_instance('semihand_burn_in_check'))
         caplog.clear()
         with caplog.at_level(logging.WARNING, logger='semihand_burn_in_check'):
             hook.before_train(runner)
@@ -174,6 +177,41 @@ def test_a_burn_in_as_long_as_the_run_is_warned_and_makes_no_round(caplog):
         for runner.iter in range(max_iters):
             hook.after_train_iter(runner, runner.iter)
     assert made == [('restart', 3), ('enable', 3)]
+
+
+def test_the_end_of_burn_in_and_a_round_are_not_timed_as_an_iteration():
+    """MMEngine's IterTimerHook times an iteration from the end of the one before: the evaluation
+    and round at the end of burn-in, and every later round, were logged as the next iteration's
+    data time, and the evaluation's own ETA (0) was logged as the training one. The work still
+    counts into the time per iteration the ETA extrapolates."""
+    timer = IterTimerHook()
+    hook = SemiHandHook(pseudo_dataloader=dict(), burn_in_iters=2, round_interval=2)
+    hub = MessageHub.get_instance('semihand_round_timing')
+    runner = SimpleNamespace(hooks=[timer, hook], iter=0, max_iters=10, message_hub=hub,
+                             model=SimpleNamespace(predict_on='student'))
+    hook._restart_optimizer = lambda runner: None
+
+    def slow(*args, **kwargs):  # a round, or an evaluation leaving its own ETA behind
+        time.sleep(0.3)
+        hub.update_info('eta', 0)
+
+    hook._enable = slow
+    hook.run_round = slow
+    timer.before_train(runner)
+    timer.before_train_epoch(runner)
+    worked = []
+    for runner.iter in range(5):  # burn-in ends after 2 iterations, a round after 4
+        timer.before_train_iter(runner, runner.iter)
+        assert hub.get_scalar('train/data_time').current() < 0.2, runner.iter
+        timer.after_train_iter(runner, runner.iter)
+        eta, total = hub.get_info('eta'), timer.time_sec_tot
+        start = time.time()
+        hook.after_train_iter(runner, runner.iter)
+        worked.append(time.time() - start > 0.25)
+        assert hub.get_info('eta') == eta
+        # the work still counts into the time per iteration that the ETA extrapolates
+        assert (timer.time_sec_tot - total > 0.25) == worked[-1]
+    assert worked == [False, True, False, True, False]
 
 
 def test_missing_stage_one_checkpoint_names_the_config_that_makes_it(tmp_path, monkeypatch):
