@@ -44,3 +44,17 @@ def test_reference_length_and_bone_lengths():
     joints[9] = torch.tensor([0.0, 3.0, 4.0])
     assert float(skeleton.reference_length(joints)) == 5.0
     assert float(skeleton.bone_lengths(joints)[8]) == 5.0  # bone 8 ends at joint 9
+
+
+def test_the_batch_last_palm_normal_is_the_palm_normal():
+    """The corrector's palm normal, read off joints held (3, 21, B), is palm_normal's."""
+    dist = hand_sampler.PoseDistribution()
+    joints = torch.as_tensor(hand_sampler.build_hands(
+        [hand_sampler.sample_hand_parameters(np.random.default_rng(i), dist) for i in range(5)]))
+    normal = skeleton.palm_normal_of(joints.permute(2, 1, 0))
+    torch.testing.assert_close(normal.T, skeleton.palm_normal(joints), atol=1e-12, rtol=0)
+    # a degenerate palm (the wrist, index and little MCPs on one point) has a zero normal, not NaN
+    flat = joints.clone()
+    flat[:, [5, 17]] = flat[:, :1]
+    assert torch.equal(skeleton.palm_normal_of(flat.permute(2, 1, 0)), torch.zeros(3, 5,
+                                                                                  dtype=flat.dtype))

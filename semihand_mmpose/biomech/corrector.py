@@ -139,22 +139,23 @@ class BiomechanicalCorrector:
             given = torch.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
             x = torch.where(valid[:, None, None], x, torch.zeros_like(x))
             scale = torch.where(valid, scale, torch.ones_like(scale))
-        # component-first (3, B, 21), as the kinematics work, in units of the reference bone;
-        # the projection is translation-equivariant, so the poses are not moved to the wrist
-        unit = (x.movedim(-1, 0) / scale[:, None]).contiguous()
+        # component-first and batch-last (3, 21, B), as the kinematics work, in units of the
+        # reference bone; the projection is translation-equivariant, so the poses are not moved
+        # to the wrist
+        unit = (x.permute(2, 1, 0) / scale).contiguous()
         # a left hand is corrected as its mirror image (x -> -x), a right hand: the limits are a
         # right hand's, and in a left hand's own frame abduction (towards the little finger) has
         # the opposite sign, so asymmetric ranges would be applied the wrong way round
         mirror = None
         if is_left is not None:
-            mirror = torch.where(is_left.to(x.device).bool()[:, None], -1.0, 1.0).to(x.dtype)
+            mirror = torch.where(is_left.to(x.device).bool(), -1.0, 1.0).to(x.dtype)
             unit[0] *= mirror
         corrected = self._project(unit)
         if mirror is not None:
             corrected[0] *= mirror
         # contiguous: a reduction over the strided last axis (the norm below) or over the outer,
         # component axis runs ten times slower
-        out = (corrected.movedim(0, -1) * scale[:, None, None]).contiguous()
+        out = (corrected.permute(2, 1, 0) * scale[:, None, None]).contiguous()
         displacement = (out - x).norm(dim=-1) / scale[:, None]
         if masked:
             out = torch.where(valid[:, None, None], out, given)
@@ -163,29 +164,29 @@ class BiomechanicalCorrector:
         return out.to(dtype), displacement.to(dtype)
 
     def _project(self, x: Tensor) -> Tensor:
-        """Chain projection of right hands, component-first (3, B, 21), in units of the reference
-        bone; returns the same layout."""
-        normal = skeleton.palm_normal(x.movedim(0, -1)).movedim(-1, 0)[..., None]
+        """Chain projection of right hands, component-first and batch-last (3, 21, B), in units
+        of the reference bone; returns the same layout."""
+        normal = skeleton.palm_normal_of(x)[:, None]  # (3, 1, B)
         chains = skeleton.chains_of(x, normal)
         root_bones, lengths, flex, abd = chains.root_bones, chains.lengths, chains.flex, chains.abd
         frame = chains.frame
         # per finger: bone 0 is the root bone, bones 1-3 the phalanges (skeleton.BONES order);
-        # limits are laid out (joint, 1, finger) to broadcast against (joint, B, finger)
+        # limits are laid out (joint, finger, 1) to broadcast against (joint, finger, B)
         per_finger = self.bone_limits.to(x).view(5, 4, 2)
         if self.correct_lengths:
             root_len = skeleton.dot3(root_bones, root_bones).sqrt()
-            clamped = root_len.clamp(per_finger[:, 0, 0], per_finger[:, 0, 1])
+            clamped = root_len.clamp(per_finger[:, :1, 0], per_finger[:, :1, 1])
             root_bones = root_bones * (clamped / root_len.clamp_min(1e-12))
-            lo, hi = (per_finger[:, 1:, i].T[:, None] for i in (0, 1))
+            lo, hi = (per_finger[:, 1:, i].T[..., None] for i in (0, 1))
             lengths = torch.maximum(torch.minimum(lengths, hi), lo)
             # the root bones moved: rebuild their frames around the same palm normal
             frame = skeleton.root_frame_columns(root_bones, normal)
         if self.correct_angles:
-            a = self.angle_limits.to(x).permute(1, 0, 2)[:, None]  # (3, 1, 5, 4)
+            a = self.angle_limits.to(x).permute(1, 0, 2)[:, :, None]  # (3, 5, 1, 4)
             flex = torch.maximum(torch.minimum(flex, a[..., 1]), a[..., 0])
             abd = torch.maximum(torch.minimum(abd, a[..., 3]), a[..., 2])
         chains = skeleton.Chains(root_bones, frame, lengths, flex, abd)
-        return skeleton.joints_of(x[:, :, :1], chains)
+        return skeleton.joints_of(x[:, :1], chains)
 
     def interval_penalty(self, joints: Tensor) -> Tensor:
         """Training loss ``max(lo - x, 0) + max(x - hi, 0)`` on bone-length ratios, per sample.

@@ -98,23 +98,36 @@ def root_frames_of_bones(root_bones: Tensor, normal: Tensor) -> Tensor:
 
 # The kinematics below hold vectors component-first, shape (3, ...): a dot product is then two
 # multiply-adds over contiguous arrays, where a reduction over a trailing axis of size 3 (or a
-# batched 3x3 matmul) costs ten times more on the CPU. The public functions take and return the
-# usual (..., 3) layout.
+# batched 3x3 matmul) costs ten times more on the CPU. They also hold the batch last, (3, 21, B)
+# joints and (3, 5, B) finger quantities: every operation then runs along contiguous rows of the
+# batch, where batch-first (3, B, 5) read the joints with a stride and broadcast the palm's
+# (3, B, 1) across fingers in short runs (the corrector ran 1.5 times faster on one thread with
+# the batch last). The public functions take and return the usual (..., 3) layout.
 # Sums of products are written with ``addcmul`` (``a + b * c`` in one pass): at batch 4096 a pass
 # over the batch, with its fresh output buffer, costs more than the arithmetic in it.
 def dot3(a: Tensor, b: Tensor) -> Tensor:
+    """Dot products of component-first vectors (3, ...)."""
     return torch.addcmul(torch.addcmul(a[0] * b[0], a[1], b[1]), a[2], b[2])
 
 
-def _cross(a: Tensor, b: Tensor) -> Tensor:
+def cross3(a: Tensor, b: Tensor) -> Tensor:
+    """Cross products of component-first vectors (3, ...)."""
     return torch.stack([torch.addcmul(a[1] * b[2], a[2], b[1], value=-1),
                         torch.addcmul(a[2] * b[0], a[0], b[2], value=-1),
                         torch.addcmul(a[0] * b[1], a[1], b[0], value=-1)])
 
 
+def palm_normal_of(x: Tensor) -> Tensor:
+    """:func:`palm_normal` of right hands held component-first and batch-last: joints
+    (3, 21, B) -> normals (3, B)."""
+    wrist, index, little = x[:, 0], x[:, 5], x[:, 17]
+    n = cross3(index - wrist, little - wrist)
+    return n / dot3(n, n).sqrt().clamp_min(1e-8)
+
+
 def root_frame_columns(bones: Tensor, normal: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
-    """Frame columns ``e1, e2, e3`` (each (3, ..., 5)) of root bones (3, ..., 5) given the palm
-    normal (3, ..., 1)."""
+    """Frame columns ``e1, e2, e3`` of root bones given the palm normal, component-first: bones
+    (3, 5, B) and normal (3, 1, B) make three (3, 5, B) (any shapes that broadcast)."""
     e1 = bones / dot3(bones, bones).sqrt().clamp_min(1e-8)
     e3 = torch.addcmul(normal, dot3(normal, e1), e1, value=-1)
     length = dot3(e3, e3).sqrt()
@@ -129,7 +142,7 @@ def root_frame_columns(bones: Tensor, normal: Tensor) -> Tuple[Tensor, Tensor, T
         axis = torch.stack([use_x, 1.0 - use_x, torch.zeros_like(use_x)])
         fallback = axis - dot3(axis, e1) * e1
         e3 = torch.where(ok, e3, fallback / dot3(fallback, fallback).sqrt().clamp_min(1e-12))
-    return e1, _cross(e3, e1), e3
+    return e1, cross3(e3, e1), e3
 
 
 def _rotate_frame(e1: Tensor, e2: Tensor, e3: Tensor, flex: Tensor,
@@ -177,10 +190,11 @@ def direction_to_angles(direction: Tensor) -> Tuple[Tensor, Tensor]:
 
 
 class Chains(NamedTuple):
-    """The five finger chains of a batch of hands, component-first (see :func:`chains_of`).
+    """The five finger chains of a batch of hands, component-first and batch-last (see
+    :func:`chains_of`).
 
-    ``root_bones`` (3, B, 5): wrist -> j1 vectors; ``frame``: the root bones' frame columns
-    ``(e1, e2, e3)``, each (3, B, 5); ``lengths``, ``flex``, ``abd`` (3 joints, B, 5): per finger,
+    ``root_bones`` (3, 5, B): wrist -> j1 vectors; ``frame``: the root bones' frame columns
+    ``(e1, e2, e3)``, each (3, 5, B); ``lengths``, ``flex``, ``abd`` (3 joints, 5, B): per finger,
     the lengths of the three distal bones and the angles at j1, j2, j3.
     """
     root_bones: Tensor
@@ -191,15 +205,17 @@ class Chains(NamedTuple):
 
 
 def chains_of(x: Tensor, normal: Tensor) -> Chains:
-    """Inverse kinematics, component-first: joints (3, B, 21) and palm normals (3, B, 1)."""
+    """Inverse kinematics, component-first and batch-last: joints (3, 21, B) and palm normals
+    (3, 1, B). Batch-last, a joint's coordinates over the batch are contiguous, so the bones
+    (differences of joints) read and the joints write whole rows."""
     # joints 1..20 are the five chains j1..j4 in order
-    chains = x[:, :, 1:].unflatten(2, (5, 4))  # (3, B, 5, 4)
-    root_bones = chains[..., 0] - x[:, :, :1]
+    chains = x[:, 1:].unflatten(1, (5, 4))  # (3, 5, 4, B)
+    root_bones = chains[:, :, 0] - x[:, :1]
     frame = root_frame_columns(root_bones, normal)
     e1, e2, e3 = frame
     lengths, flexes, abds = [], [], []
     for k in range(3):
-        bone = chains[..., k + 1] - chains[..., k]
+        bone = chains[:, :, k + 1] - chains[:, :, k]
         length = dot3(bone, bone).sqrt()
         d = bone / length.clamp_min(1e-8)
         # direction_to_angles of d in the parent's frame
@@ -214,15 +230,16 @@ def chains_of(x: Tensor, normal: Tensor) -> Chains:
 
 
 def joints_of(wrist: Tensor, chains: Chains) -> Tensor:
-    """Forward kinematics, component-first: wrists (3, B, 1) -> joints (3, B, 21)."""
+    """Forward kinematics, component-first and batch-last: wrists (3, 1, B) -> joints
+    (3, 21, B)."""
     e1, e2, e3 = chains.frame
-    position = wrist + chains.root_bones  # (3, B, 5)
+    position = wrist + chains.root_bones  # (3, 5, B)
     # written into one buffer, (5 fingers, 4 joints) being the canonical order 1..20 after the
     # wrist: stacking and concatenating would be two more passes over the whole batch
-    joints = position.new_empty(position.shape[:2] + (NUM_JOINTS, ))
-    joints[:, :, :1] = wrist
-    fingers = joints[:, :, 1:].unflatten(2, (5, 4))
-    fingers[..., 0] = position
+    joints = position.new_empty((3, NUM_JOINTS) + position.shape[2:])
+    joints[:, :1] = wrist
+    fingers = joints[:, 1:].unflatten(1, (5, 4))
+    fingers[:, :, 0] = position
     for k in range(3):
         if k < 2:
             e1, e2, e3 = _rotate_frame(e1, e2, e3, chains.flex[k], chains.abd[k])
@@ -231,8 +248,13 @@ def joints_of(wrist: Tensor, chains: Chains) -> Tensor:
                               chains.abd[k].sin())
             e1 = torch.addcmul(torch.addcmul(sa * e2, cf * ca, e1), sf * ca, e3)
         position = torch.addcmul(position, chains.lengths[k], e1)
-        fingers[..., k + 1] = position
+        fingers[:, :, k + 1] = position
     return joints
+
+
+def _batch_last(t: Tensor) -> Tensor:
+    """(B, 5, 3) -> (3, 5, B), the layout of :class:`Chains`."""
+    return t.permute(2, 1, 0)
 
 
 def forward_kinematics(wrist: Tensor, root_bones: Tensor, frames: Tensor, lengths: Tensor,
@@ -250,12 +272,11 @@ def forward_kinematics(wrist: Tensor, root_bones: Tensor, frames: Tensor, length
     Returns:
         Tensor: Joints in shape (B, 21, 3).
     """
-    chains = Chains(root_bones.movedim(-1, 0), tuple(frames[..., i].movedim(-1, 0)
-                                                     for i in range(3)),
-                    *(t.movedim(-1, 0) for t in (lengths, flex, abd)))
-    # contiguous: moved back from component-first, the joints are strided along their last axis,
-    # and reductions over it (norms) run many times slower (the corrector's 316603e)
-    return joints_of(wrist.movedim(-1, 0)[..., None], chains).movedim(0, -1).contiguous()
+    chains = Chains(_batch_last(root_bones), tuple(_batch_last(frames[..., i]) for i in range(3)),
+                    *(_batch_last(t) for t in (lengths, flex, abd)))
+    # contiguous: moved back from batch-last, the joints are strided along their last axis, and
+    # reductions over it (norms) run many times slower (the corrector's 316603e)
+    return joints_of(wrist.T[:, None], chains).permute(2, 1, 0).contiguous()
 
 
 def inverse_kinematics(joints: Tensor, is_left: Tensor = None
@@ -273,11 +294,11 @@ def inverse_kinematics(joints: Tensor, is_left: Tensor = None
         tuple: ``root_bones`` (B, 5, 3), ``frames`` (B, 5, 3, 3), ``lengths`` (B, 5, 3),
         ``flex`` (B, 5, 3), ``abd`` (B, 5, 3).
     """
-    normal = palm_normal(joints, is_left).movedim(-1, 0)[..., None]  # (3, B, 1)
-    c = chains_of(joints.movedim(-1, 0), normal)
-    frames = torch.stack([e.movedim(0, -1) for e in c.frame], dim=-1)
-    return (c.root_bones.movedim(0, -1), frames, *(t.movedim(0, -1) for t in (c.lengths, c.flex,
-                                                                              c.abd)))
+    normal = palm_normal(joints, is_left).T[:, None]  # (3, 1, B)
+    c = chains_of(joints.permute(2, 1, 0), normal)
+    frames = torch.stack([_batch_last(e) for e in c.frame], dim=-1)
+    return (_batch_last(c.root_bones), frames, *(_batch_last(t) for t in (c.lengths, c.flex,
+                                                                          c.abd)))
 
 
 def bone_lengths(joints: Tensor) -> Tensor:
