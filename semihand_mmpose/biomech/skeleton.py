@@ -253,7 +253,8 @@ def joints_of(wrist: Tensor, chains: Chains) -> Tensor:
 
 
 def _batch_last(t: Tensor) -> Tensor:
-    """(B, 5, 3) -> (3, 5, B), the layout of :class:`Chains`."""
+    """(B, 5, 3) -> (3, 5, B), the layout of :class:`Chains`, and back (the swap is its own
+    inverse)."""
     return t.permute(2, 1, 0)
 
 
