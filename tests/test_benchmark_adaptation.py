@@ -36,7 +36,8 @@ def bench(monkeypatch):
     module = _load_benchmark()
     calls, lock = [], threading.Lock()
     # every fake run trains to iteration 1 (a test that needs a longer run patches this again)
-    monkeypatch.setattr(module, 'configured_max_iters', lambda config, cfg_options: 1)
+    monkeypatch.setattr(module, 'configured_train_cfg',
+                        lambda config, cfg_options: dict(max_iters=1))
 
     def fake_train(name, config, work_dir, load_from=None, seed=None, log_file=None,
                    threads=None, cfg_options=(), resume=False):
@@ -45,7 +46,8 @@ def bench(monkeypatch):
                          + (('--resume',) if resume else ()))
         os.makedirs(work_dir, exist_ok=True)
         checkpoint = osp.join(
-            work_dir, f'iter_{module.configured_max_iters(config, tuple(cfg_options))}.pth')
+            work_dir,
+            f'iter_{module.configured_train_cfg(config, tuple(cfg_options))["max_iters"]}.pth')
         open(checkpoint, 'wb').close()
         with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
             f.write(checkpoint)
@@ -265,8 +267,8 @@ def test_a_run_stopped_part_way_is_resumed_not_taken_as_final(bench, tmp_path, m
     args = ['--out-dir', out, '--runs', 'source_only', 'oracle', 'semihand']
     _main(module, monkeypatch, capsys, *args)
     # semihand's config now trains 3 iterations: its iter_1.pth is where a killed run stopped
-    monkeypatch.setattr(module, 'configured_max_iters',
-                        lambda config, cfg_options: 3 if config == module.RUNS['semihand'] else 1)
+    monkeypatch.setattr(module, 'configured_train_cfg', lambda config, cfg_options: dict(
+        max_iters=3 if config == module.RUNS['semihand'] else 1))
     os.remove(osp.join(out, 'semihand', 'test.pck.json'))
     calls.clear()
     results = _main(module, monkeypatch, capsys, *(args + ['--no-train']))
@@ -281,16 +283,24 @@ def test_a_run_stopped_part_way_is_resumed_not_taken_as_final(bench, tmp_path, m
 
 def test_the_final_iteration_is_the_configs_with_the_options_applied():
     module = _load_benchmark()
-    assert module.configured_max_iters(module.RUNS['semihand'], ()) == 300
-    assert module.configured_max_iters(module.RUNS['source_only_same_budget'], ()) == 1150
+
+    def max_iters(config, options):
+        return module.configured_train_cfg(config, options)['max_iters']
+
+    assert max_iters(module.RUNS['semihand'], ()) == 300
+    assert max_iters(module.RUNS['source_only_same_budget'], ()) == 1150
     semihand = module.RUNS['semihand']
-    assert module.configured_max_iters(semihand, ('train_cfg.max_iters=600',)) == 600
+    assert max_iters(semihand, ('train_cfg.max_iters=600',)) == 600
     stopped = module.stopped_part_way
     assert stopped('w/iter_200.pth', semihand, ()) == 'w/iter_200.pth is iteration 200 of 300'
     assert stopped('w/iter_300.pth', semihand, ()) is None
     assert stopped('w/iter_300.pth', semihand, ['train_cfg.max_iters=600']) is not None
-    # a name that does not tell its iteration is taken as final
+    # a name that does not tell its iteration is taken as final, and so is an epoch's checkpoint
+    # of a loop by iterations (it was compared with max_iters once)
     assert stopped('w/best.pth', semihand, ()) is None
+    assert stopped('w/epoch_200.pth', semihand, ()) is None
+    by_epochs = ['train_cfg.type=EpochBasedTrainLoop', 'train_cfg.max_epochs=3']
+    assert stopped('w/epoch_2.pth', semihand, by_epochs) == 'w/epoch_2.pth is epoch 2 of 3'
 
 
 def test_the_held_out_split_retests_trained_runs_apart_from_the_test_split(bench, tmp_path,

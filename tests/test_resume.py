@@ -50,6 +50,18 @@ def test_nothing_to_resume(tmp_path):
     assert resume.find_resume_checkpoint(str(tmp_path)) is None
 
 
+def test_a_checkpoint_is_placed_in_the_schedule_of_its_own_kind():
+    by_iters = dict(type='IterBasedTrainLoop', max_iters=300)
+    by_epochs = dict(type='EpochBasedTrainLoop', max_epochs=3)
+    assert resume.schedule_position('w/iter_200.pth', by_iters) == (200, 300, 'max_iters')
+    assert resume.schedule_position('w/epoch_3.pth', by_epochs) == (3, 3, 'max_epochs')
+    # an epoch is not compared with max_iters, nor an iteration with max_epochs
+    assert resume.schedule_position('w/epoch_2.pth', by_iters) is None
+    assert resume.schedule_position('w/iter_2.pth', by_epochs) is None
+    assert resume.schedule_position('w/best_AUC_iter_30.pth', by_iters) is None
+    assert resume.schedule_position('w/iter_2.pth', None) is None
+
+
 def test_train_py_resumes_or_starts_as_configured(tmp_path, monkeypatch):
     """With nothing to resume the config's `load_from` stays (MMPose's tools/train.py set it to
     None, so stage 2 started without stage 1's weights); with a checkpoint the run resumes from

@@ -14,7 +14,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from semihand_mmpose.engine.resume import checkpoint_step, find_resume_checkpoint  # noqa: E402
+from semihand_mmpose.engine.resume import (find_resume_checkpoint,  # noqa: E402
+                                           schedule_position)
 
 
 def parse_args():
@@ -162,11 +163,10 @@ def finished_run(cfg, config: str) -> Optional[str]:
     """
     if not cfg.get('resume') or not cfg.get('load_from'):
         return None
-    step = checkpoint_step(cfg.load_from)
-    key = 'max_iters' if osp.basename(cfg.load_from).startswith('iter_') else 'max_epochs'
-    end = (cfg.get('train_cfg') or {}).get(key)
-    if step is None or end is None or step < end:
+    position = schedule_position(cfg.load_from, cfg.get('train_cfg'))
+    if position is None or position[0] < position[1]:
         return None
+    step, end, key = position
     return (f'tools/train.py: {cfg.load_from} is the end of this run (train_cfg.{key}={end}): '
             f'nothing to train. Test it with python tools/test.py {config} {cfg.load_from}, or '
             f'train on with --cfg-options train_cfg.{key}=<more than {step}>')

@@ -16,7 +16,7 @@ import logging
 import os
 import os.path as osp
 import re
-from typing import Optional
+from typing import Optional, Tuple
 
 from mmengine.logging import print_log
 
@@ -67,6 +67,32 @@ def checkpoint_step(checkpoint: str) -> Optional[int]:
     """
     match = _STEP_CHECKPOINT.match(osp.basename(checkpoint))
     return int(match.group(1)) if match else None
+
+
+def schedule_position(checkpoint: str, train_cfg: dict) -> Optional[Tuple[int, int, str]]:
+    """Where ``checkpoint`` stands in the schedule of ``train_cfg``: the step in its name and the
+    configured end of a loop of the same kind (``iter_N.pth`` against ``max_iters``,
+    ``epoch_N.pth`` against ``max_epochs``).
+
+    ``tools/train.py`` (a resumed run that is already finished) and the adaptation benchmark (a
+    run killed part way) both ask this; an epoch checkpoint compared with ``max_iters`` would
+    answer wrongly in either.
+
+    Args:
+        checkpoint (str): A checkpoint's path.
+        train_cfg (dict): The config's ``train_cfg``.
+
+    Returns:
+        tuple[int, int, str] | None: ``(step, end, key)``, ``key`` being ``'max_iters'`` or
+        ``'max_epochs'``; ``None`` when the name does not tell the step or the loop has no end
+        of that kind.
+    """
+    step = checkpoint_step(checkpoint)
+    if step is None:
+        return None
+    key = 'max_iters' if osp.basename(checkpoint).startswith('iter_') else 'max_epochs'
+    end = (train_cfg or {}).get(key)
+    return None if end is None else (step, end, key)
 
 
 def _newest_step_checkpoint(work_dir: str) -> Optional[str]:

@@ -111,7 +111,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Optional, Sequence
 
-from semihand_mmpose.engine.resume import checkpoint_step, find_resume_checkpoint
+from semihand_mmpose.engine.resume import find_resume_checkpoint, schedule_position
 from semihand_mmpose.visualization import plot_pck_curves, plot_rounds
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -235,21 +235,20 @@ def load_config(config: str, cfg_options: tuple = ()) -> dict:
     return cfg.to_dict()
 
 
-def configured_max_iters(config: str, cfg_options: tuple) -> Optional[int]:
-    """``train_cfg.max_iters`` of ``config`` with ``cfg_options`` applied, or ``None`` for a loop
-    by epochs."""
-    return load_config(config, cfg_options)['train_cfg'].get('max_iters')
+def configured_train_cfg(config: str, cfg_options: tuple) -> dict:
+    """``train_cfg`` of ``config`` with ``cfg_options`` applied."""
+    return load_config(config, cfg_options)['train_cfg']
 
 
 def stopped_part_way(checkpoint: str, config: str, cfg_options: Sequence[str]) -> Optional[str]:
-    """Why ``checkpoint`` is not the end of its run (saved before the config's ``max_iters``: the
-    run was killed), or ``None`` when it is, or when its name does not tell (then it is taken as
-    final, as before)."""
-    step = checkpoint_step(checkpoint)
-    end = configured_max_iters(config, tuple(cfg_options)) if step is not None else None
-    if end is None or step >= end:
+    """Why ``checkpoint`` is not the end of its run (saved before the config's ``max_iters``, or
+    ``max_epochs`` for an ``epoch_N.pth``: the run was killed), or ``None`` when it is, or when
+    its name does not tell (then it is taken as final, as before)."""
+    position = schedule_position(checkpoint, configured_train_cfg(config, tuple(cfg_options)))
+    if position is None or position[0] >= position[1]:
         return None
-    return f'{checkpoint} is iteration {step} of {end}'
+    step, end, key = position
+    return f'{checkpoint} is {"iteration" if key == "max_iters" else "epoch"} {step} of {end}'
 
 
 def run_dir(args, name: str, seed: int) -> str:
