@@ -116,11 +116,17 @@ def read_round_log(path: str, num_rounds: int) -> List[dict]:
             try:
                 rows = json.load(f)
             except json.JSONDecodeError as error:
-                rows = error  # reported below
+                raise _bad_round_log(path, error) from error
         if not (isinstance(rows, list) and all(isinstance(row, dict) for row in rows)):
-            raise PseudoLabelFileError(
-                f'{path} is not a JSON list of one object per round ({str(rows)[:200]}); it '
-                "holds the rounds' statistics only (the labels are in the round files): remove "
-                'it to resume without the earlier rows')
+            raise _bad_round_log(path, rows)
         rows = rows[:num_rounds]
     return rows + [dict(round=i) for i in range(len(rows), num_rounds)]
+
+
+def _bad_round_log(path: str, found) -> PseudoLabelFileError:
+    """The error for a ``rounds.json`` that is not a list of rows; ``found`` is what it holds
+    instead, or the JSON decoder's error."""
+    return PseudoLabelFileError(
+        f'{path} is not a JSON list of one object per round ({str(found)[:200]}); it holds the '
+        "rounds' statistics only (the labels are in the round files): remove it to resume "
+        'without the earlier rows')
