@@ -142,7 +142,7 @@ class BiomechanicalCorrector:
         # component-first and batch-last (3, 21, B), as the kinematics work, in units of the
         # reference bone; the projection is translation-equivariant, so the poses are not moved
         # to the wrist
-        unit = (x.permute(2, 1, 0) / scale).contiguous()
+        unit = (skeleton.batch_last(x) / scale).contiguous()
         # a left hand is corrected as its mirror image (x -> -x), a right hand: the limits are a
         # right hand's, and in a left hand's own frame abduction (towards the little finger) has
         # the opposite sign, so asymmetric ranges would be applied the wrong way round
@@ -155,7 +155,7 @@ class BiomechanicalCorrector:
             corrected[0] *= mirror
         # contiguous: a reduction over the strided last axis (the norm below) or over the outer,
         # component axis runs ten times slower
-        out = (corrected.permute(2, 1, 0) * scale[:, None, None]).contiguous()
+        out = (skeleton.batch_last(corrected) * scale[:, None, None]).contiguous()
         displacement = (out - x).norm(dim=-1) / scale[:, None]
         if masked:
             out = torch.where(valid[:, None, None], out, given)

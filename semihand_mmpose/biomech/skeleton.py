@@ -252,9 +252,9 @@ def joints_of(wrist: Tensor, chains: Chains) -> Tensor:
     return joints
 
 
-def _batch_last(t: Tensor) -> Tensor:
-    """(B, 5, 3) -> (3, 5, B), the layout of :class:`Chains`, and back (the swap is its own
-    inverse)."""
+def batch_last(t: Tensor) -> Tensor:
+    """(B, N, 3) -> (3, N, B), the layout of the kinematics above (joints, N = 21, and the
+    quantities of :class:`Chains`, N = 5), and back (the swap is its own inverse)."""
     return t.permute(2, 1, 0)
 
 
@@ -273,11 +273,11 @@ def forward_kinematics(wrist: Tensor, root_bones: Tensor, frames: Tensor, length
     Returns:
         Tensor: Joints in shape (B, 21, 3).
     """
-    chains = Chains(_batch_last(root_bones), tuple(_batch_last(frames[..., i]) for i in range(3)),
-                    *(_batch_last(t) for t in (lengths, flex, abd)))
+    chains = Chains(batch_last(root_bones), tuple(batch_last(frames[..., i]) for i in range(3)),
+                    *(batch_last(t) for t in (lengths, flex, abd)))
     # contiguous: moved back from batch-last, the joints are strided along their last axis, and
     # reductions over it (norms) run many times slower (the corrector's 316603e)
-    return joints_of(wrist.T[:, None], chains).permute(2, 1, 0).contiguous()
+    return batch_last(joints_of(wrist.T[:, None], chains)).contiguous()
 
 
 def inverse_kinematics(joints: Tensor, is_left: Tensor = None
@@ -296,10 +296,10 @@ def inverse_kinematics(joints: Tensor, is_left: Tensor = None
         ``flex`` (B, 5, 3), ``abd`` (B, 5, 3).
     """
     normal = palm_normal(joints, is_left).T[:, None]  # (3, 1, B)
-    c = chains_of(joints.permute(2, 1, 0), normal)
-    frames = torch.stack([_batch_last(e) for e in c.frame], dim=-1)
-    return (_batch_last(c.root_bones), frames, *(_batch_last(t) for t in (c.lengths, c.flex,
-                                                                          c.abd)))
+    c = chains_of(batch_last(joints), normal)
+    frames = torch.stack([batch_last(e) for e in c.frame], dim=-1)
+    return (batch_last(c.root_bones), frames,
+            *(batch_last(t) for t in (c.lengths, c.flex, c.abd)))
 
 
 def bone_lengths(joints: Tensor) -> Tensor:
