@@ -73,6 +73,15 @@ def test_unlabelled_keeps_hands_without_keypoints(small_split, tmp_path):
                              lambda coco: coco.update(annotations=[]))
     with pytest.raises(AnnotationError, match=f'{empty_file}: no usable hand among 0'):
         Hand3DDataset(ann_file=empty_file, data_prefix=dict(img=root), labelled=False)
+    # unlabelled hands need their camera (SemiHand lifts their pseudo-labels to 3D): an image
+    # without K is refused when the set is built, not in the first round after burn-in
+    (tmp_path / 'no_k').mkdir()
+    no_k, root = _copy(small_split, tmp_path / 'no_k', lambda coco: coco['images'][5].pop('K'))
+    with pytest.raises(AnnotationError, match=rf'{no_k}: images\[5\] has no field "K"'):
+        Hand3DDataset(ann_file=no_k, data_prefix=dict(img=root), labelled=False)
+    # labelled, its hands have keypoints_3d, which need K too, as before
+    with pytest.raises(AnnotationError, match='has "keypoints_3d" but its image has no "K"'):
+        Hand3DDataset(ann_file=no_k, data_prefix=dict(img=root))
 
 
 @pytest.mark.parametrize('edit,message', [

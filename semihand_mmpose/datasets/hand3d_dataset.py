@@ -33,8 +33,8 @@ class Hand3DDataset(BaseCocoStyleDataset):
 
     Args:
         labelled (bool): ``False`` serves the images as unlabelled: keypoints are dropped and
-            hands without keypoints are kept (MMPose's top-down filter would drop them).
-            Defaults to ``True``.
+            hands without keypoints are kept (MMPose's top-down filter would drop them); every
+            image then needs ``K``. Defaults to ``True``.
         dataset_name (str, optional): Overrides the metainfo's ``dataset_name``; every sample
             carries it, so one metric can report several test sets apart. Defaults to ``None``.
         missing_data_hint (str | dict, optional): Added to the error when ``ann_file`` does not
@@ -107,6 +107,11 @@ class Hand3DDataset(BaseCocoStyleDataset):
                         width=int(img['width']), height=int(img['height']))
             if 'K' in img:
                 info['K'] = _array(img['K'], (3, 3), where, 'K')
+            elif not self.labelled:
+                # found now, not as a KeyError in the first pseudo-label round after burn-in
+                raise AnnotationError(
+                    f'{where} has no field "K" (3x3 camera intrinsics): unlabelled hands need it, '
+                    'as SemiHand lifts their pseudo-labels to 3D with it to correct them')
             images[img['id']] = info
         missing = [info['img_path'] for info in images.values() if not osp.isfile(info['img_path'])]
         if missing:
