@@ -13,6 +13,7 @@ from scipy.io import savemat
 from semihand_mmpose.datasets import Hand3DDataset
 from semihand_mmpose.datasets.synthetic import generator
 from tools.dataset_converters import dexter_object_to_hand3d as do
+from tools.dataset_converters import images_to_hand3d as own
 from tools.dataset_converters import rhd_to_hand3d as rhd
 from tools.dataset_converters import stb_to_hand3d as stb
 
@@ -176,3 +177,72 @@ def test_dexter_object_bad_line_names_file_and_line(tmp_path):
         f.write('1 2 3; 4 5 6;\n')
     with pytest.raises(ValueError, match=r'Pinch3D.txt:1: expected five'):
         do.read_tips(osp.join(seq_dir, 'Pinch3D.txt'))
+
+
+# ------------------------------------------------------------------------------ your own images
+def _write_own_images(root):
+    """Two images in a folder and a sub-folder (and a file that is not an image)."""
+    os.makedirs(osp.join(root, 'cam2'))
+    cv2.imwrite(osp.join(root, 'a.png'), np.full((120, 160, 3), 90, np.uint8))
+    cv2.imwrite(osp.join(root, 'cam2', 'b.jpg'), np.full((100, 80, 3), 150, np.uint8))
+    with open(osp.join(root, 'notes.txt'), 'w') as f:
+        f.write('not an image')
+
+
+def test_own_images_become_an_unlabelled_split_the_dataset_serves(tmp_path):
+    images = str(tmp_path / 'images')
+    _write_own_images(images)
+    boxes = tmp_path / 'boxes.json'
+    # a's second box reaches past the image's right and bottom edges: clipped to them
+    boxes.write_text(json.dumps({'a.png': [[10, 20, 30, 40],
+                                           dict(bbox=[140, 100, 50, 50], hand_side='left')]}))
+    result = own.convert(images, str(tmp_path / 'own'), str(boxes), focal=500.0)
+    assert result == dict(out=str(tmp_path / 'own' / 'unlabelled.json'), images=1, hands=2,
+                          left_out=1)
+    written = json.load(open(result['out']))
+    assert [a['bbox'] for a in written['annotations']] == [[10, 20, 30, 40], [140, 100, 20, 20]]
+    assert [a['hand_side'] for a in written['annotations']] == ['right', 'left']
+    np.testing.assert_allclose(written['images'][0]['K'],
+                               [[500, 0, 79.5], [0, 500, 59.5], [0, 0, 1]])
+    ds = Hand3DDataset(ann_file=result['out'], data_prefix=dict(img=images + '/'),
+                       labelled=False, pipeline=[])
+    infos = [ds.get_data_info(i) for i in range(len(ds))]
+    np.testing.assert_allclose(infos[1]['bbox'], [[140, 100, 160, 120]])
+    assert [i['hand_side'] for i in infos] == ['right', 'left']
+    assert all(not i['labelled'] and i['img_path'].endswith('a.png') for i in infos)
+
+    # no boxes: every image is one hand filling it; K from a 90-degree field of view
+    result = own.main([images, '--out-dir', str(tmp_path / 'whole'), '--fov', '90',
+                       '--hand-side', 'left'])
+    written = json.load(open(result['out']))
+    assert [i['file_name'] for i in written['images']] == ['a.png', osp.join('cam2', 'b.jpg')]
+    assert [a['bbox'] for a in written['annotations']] == [[0, 0, 160, 120], [0, 0, 80, 100]]
+    # a horizontal field of view of 90 degrees: the focal length is half the width
+    assert [i['K'][0][0] for i in written['images']] == pytest.approx([80.0, 40.0])
+    assert {a['hand_side'] for a in written['annotations']} == {'left'}
+
+
+def test_own_images_bad_input_names_file_and_field(tmp_path):
+    images = str(tmp_path / 'images')
+    _write_own_images(images)
+    out = str(tmp_path / 'own')
+
+    def fails(table, match, **kwargs):
+        path = tmp_path / 'boxes.json'
+        path.write_text(table if isinstance(table, str) else json.dumps(table))
+        with pytest.raises(ValueError, match=match):
+            own.convert(images, out, str(path), **kwargs)
+
+    fails({'c.png': [[0, 0, 5, 5]]}, r"boxes\.json: 1 key\(s\) name no image.*'c\.png'")
+    fails({'a.png': [[0, 0, 5]]}, r'"a\.png"\[0\]: expected a box \[x, y, w, h\] of 4 finite')
+    fails({'a.png': [dict(bbox=[0, 0, 5, 5], hand_side='both')]},
+          r'"a\.png"\[0\]: field "hand_side" is .both.')
+    fails({'a.png': [[200, 0, 5, 5]]}, r'"a\.png": box .* no area inside the 160x120 image')
+    fails({'a.png': []}, 'no hand to write')
+    fails('{"a.png": [[0, 0', 'cannot read it as JSON')
+    fails({'a.png': [[0, 0, 5, 5]]}, 'focal length must be > 0', focal=0.0)
+    os.makedirs(tmp_path / 'empty')
+    with pytest.raises(FileNotFoundError, match='empty holds no'):
+        own.convert(str(tmp_path / 'empty'), out)
+    with pytest.raises(FileNotFoundError, match='does not exist'):
+        own.convert(str(tmp_path / 'nowhere'), out)

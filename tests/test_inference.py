@@ -14,8 +14,8 @@ from mmengine.config import Config
 from mmpose.apis import init_model
 from mmpose.registry import DATASETS, MODELS
 
-from semihand_mmpose.apis import (estimator_config, inference_hand3d, init_hand3d_model,
-                                  pipeline_of)
+from semihand_mmpose.apis import (estimator_config, inference_hand3d, inference_pipeline_of,
+                                  init_hand3d_model, pipeline_of)
 from test_tools import ROOT, _run
 
 PRETRAIN = osp.join(ROOT, 'configs', 'pretrain_synth.py')
@@ -91,12 +91,19 @@ def test_inference_refuses_boxes_that_are_not_four_numbers(estimator, test_hand)
         inference_hand3d(estimator, info['img_path'], boxes_with_scores)
 
 
-def test_the_pipeline_is_found_inside_dataset_wrappers():
+def test_the_pipeline_is_found_inside_dataset_wrappers(tmp_path):
     steps = [dict(type='LoadImage')]
     assert pipeline_of(dict(type='ConcatDataset', datasets=[
         dict(type='RepeatDataset', dataset=dict(type='A', pipeline=steps))])) is steps
     with pytest.raises(KeyError, match=r"\(type 'B'\) has no pipeline"):
         pipeline_of(dict(type='B'))
+    # a config without a test loop: its test_pipeline, or an error naming the config
+    config = tmp_path / 'own.py'
+    config.write_text("test_dataloader = None\ntest_pipeline = [dict(type='LoadImage')]\n")
+    assert inference_pipeline_of(Config.fromfile(config)) == steps
+    config.write_text('test_dataloader = None\n')
+    with pytest.raises(KeyError, match='own.py: neither a test_dataloader nor a test_pipeline'):
+        inference_pipeline_of(Config.fromfile(config))
 
 
 def _small_stage2(root):
@@ -222,15 +229,17 @@ def test_the_image_demo_takes_a_stage2_checkpoint_as_its_export(tmp_path, synthe
 
 
 @pytest.mark.parametrize('name', ['semihand_synth', 'semihand_synth_online', 'semihand_stb',
-                                  'semihand_do'])
+                                  'semihand_do', 'semihand_own_images'])
 def test_every_stage2_config_has_a_plain_estimator_config(name):
-    """What an export writes beside its checkpoint: the wrapped estimator, a test pipeline, and
-    none of the hooks that need the teacher-student model (the online config's MeanTeacherHook)."""
+    """What an export writes beside its checkpoint: the wrapped estimator, a test pipeline (the
+    own-images config, with no test loop, its test_pipeline), and none of the hooks that need the
+    teacher-student model (the online config's MeanTeacherHook)."""
     cfg = Config.fromfile(osp.join(ROOT, 'configs', f'{name}.py'))
     out = estimator_config(cfg)
     assert type(MODELS.build(out.model)).__name__ == 'Hand3DPoseEstimator'
-    assert [step['type'] for step in pipeline_of(out.test_dataloader.dataset)][-2:] == [
+    assert [step['type'] for step in inference_pipeline_of(out)][-2:] == [
         'HandAffine', 'PackHand3DInputs']
+    assert (out.test_dataloader is None) == (name == 'semihand_own_images')
     kept = [h['type'] for h in out.custom_hooks]
     assert not set(kept) & {'SemiHandHook', 'mmdet.MeanTeacherHook', 'MeanTeacherHook'}
     assert len(kept) == len(cfg.custom_hooks) - (2 if name == 'semihand_synth_online' else 1)

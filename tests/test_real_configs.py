@@ -1,5 +1,7 @@
 # Copyright (c) semihand_mmpose authors. All rights reserved.
-"""The real-data configs on tiny converted RHD, STB and Dexter+Object files, via MMPose's CLI."""
+"""The real-data configs on tiny converted RHD, STB and Dexter+Object files and on images of
+one's own, via MMPose's CLI."""
+import glob
 import json
 import os
 import os.path as osp
@@ -10,12 +12,15 @@ import cv2
 import numpy as np
 import pytest
 
+from semihand_mmpose.apis import inference_hand3d, init_hand3d_model
 from test_converters import _hands, _stb_frames, _write_rhd, _write_stb
 from test_tools import ROOT, _run
 from tools.analysis import plot_predictions
 from tools.dataset_converters import dexter_object_to_hand3d as do
+from tools.dataset_converters import images_to_hand3d as own
 from tools.dataset_converters import rhd_to_hand3d as rhd
 from tools.dataset_converters import stb_to_hand3d as stb
+from tools.misc import export_adapted_model
 
 TRAIN = osp.join(ROOT, 'tools', 'train.py')
 TEST = osp.join(ROOT, 'tools', 'test.py')
@@ -69,6 +74,36 @@ def test_rhd_pretraining_then_semihand_stb_on_converted_files(tmp_path, monkeypa
                 'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False'],
                str(tmp_path))
     assert 'stb' in log and 'hand3d/AUC' in log
+
+    # images of your own, unlabelled (each one hand filling it), from the same RHD checkpoint:
+    # SemiHand trains with no validation or test loop, the pseudo-label rounds in the log
+    own_images = data / 'own' / 'images'
+    os.makedirs(own_images)
+    for i, hand in enumerate((a, b, c)):
+        cv2.imwrite(str(own_images / f'{i}.png'), hand['image'])
+    own.convert(str(own_images), str(data / 'own'))
+    no_val = [o for o in semi_cpu if not o.startswith(('val_', 'train_cfg.val'))]
+    work_own = str(tmp_path / 'work_own')
+    log = _run([TRAIN, osp.join(ROOT, 'configs', 'semihand_own_images.py'), '--work-dir',
+                work_own, '--cfg-options', f'load_from={ckpt}',
+                'train_dataloader.sampler.batch_size=2',
+                'custom_hooks.1.pseudo_dataloader.num_workers=0',
+                'custom_hooks.1.pseudo_dataloader.batch_size=4'] + no_val, str(tmp_path))
+    assert 'SemiHand round 0:' in log and 'loss_pseudo_coord' in log
+    assert 'hand3d/AUC' not in log and osp.isfile(osp.join(work_own, 'iter_1.pth'))
+    rounds = glob.glob(osp.join(work_own, 'pseudo_labels', 'round_*'))
+    assert len(rounds) == 1
+    # exported with the batch-norm statistics of those images, it predicts 3D hands in them
+    monkeypatch.chdir(tmp_path)
+    exported = str(tmp_path / 'own_export' / 'model.pth')
+    export_adapted_model.main([osp.join(ROOT, 'configs', 'semihand_own_images.py'),
+                               osp.join(work_own, 'iter_1.pth'), exported, '--cfg-options',
+                               'custom_hooks.1.pseudo_dataloader.num_workers=0',
+                               'custom_hooks.1.pseudo_dataloader.batch_size=4'])
+    model = init_hand3d_model(str(tmp_path / 'own_export' / 'model.py'), exported)
+    K = json.load(open(data / 'own' / 'unlabelled.json'))['images'][0]['K']
+    hand = inference_hand3d(model, str(own_images / '0.png'), K=K)[0].pred_instances
+    assert hand.keypoints_3d.shape == (1, 21, 3) and np.isfinite(hand.keypoints_3d).all()
 
     # Dexter+Object: converted fingertips evaluate with both fingertip protocols, 0-100 mm in
     # camera coordinates and 20-50 mm after centroid-and-scale alignment, in one test

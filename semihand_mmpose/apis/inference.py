@@ -4,10 +4,11 @@
 MMPose's ``inference_topdown`` takes its pipeline from ``cfg.test_dataloader.dataset.pipeline``,
 which configs that test on several sets at once (this project's synthetic configs test both domains
 through a ``ConcatDataset``) do not have, and it passes no camera, so a 2.5D prediction cannot be
-lifted. :func:`inference_hand3d` takes the first test set's pipeline and the image's intrinsics
-``K``; the estimator then adds ``keypoints_z_rel`` and, with ``K``, ``keypoints_3d`` to each
-hand's ``pred_instances``. :func:`init_hand3d_model` is MMPose's ``init_model`` for this project's
-configs, a SemiHand stage-2 config included.
+lifted. :func:`inference_hand3d` takes the first test set's pipeline (or the config's
+``test_pipeline`` where it has no test loop) and the image's intrinsics ``K``; the estimator then
+adds ``keypoints_z_rel`` and, with ``K``, ``keypoints_3d`` to each hand's ``pred_instances``.
+:func:`init_hand3d_model` is MMPose's ``init_model`` for this project's configs, a SemiHand stage-2
+config included.
 """
 import copy
 from typing import List, Optional, Sequence, Union
@@ -73,6 +74,18 @@ def pipeline_of(dataset_cfg: dict) -> list:
                    'nor a dataset or datasets that have one')
 
 
+def inference_pipeline_of(cfg: Config) -> list:
+    """The pipeline :func:`inference_hand3d` runs: ``cfg``'s first test set's
+    (:func:`pipeline_of`) or, in a config without a test loop (``configs/semihand_own_images.py``,
+    whose domain has no labelled image), its ``test_pipeline``."""
+    if cfg.get('test_dataloader') is not None:
+        return pipeline_of(cfg.test_dataloader.dataset)
+    if cfg.get('test_pipeline') is not None:
+        return cfg.test_pipeline
+    raise KeyError(f'{cfg.filename}: neither a test_dataloader nor a test_pipeline to take the '
+                   'pipeline from')
+
+
 def check_intrinsics(K: Union[np.ndarray, Sequence]) -> np.ndarray:
     """``K`` as a (3, 3) float64 pinhole matrix, or a ``ValueError`` that says what is wrong."""
     K = np.asarray(K, dtype=np.float64)
@@ -113,7 +126,7 @@ def inference_hand3d(model: nn.Module, img: Union[np.ndarray, str],
         raise ValueError(f'bbox_format must be "xyxy" or "xywh", got {bbox_format!r}')
     K = None if K is None else check_intrinsics(K)
     init_default_scope(model.cfg.get('default_scope', 'mmpose'))
-    pipeline = Compose(pipeline_of(model.cfg.test_dataloader.dataset))
+    pipeline = Compose(inference_pipeline_of(model.cfg))
     if bboxes is None or len(bboxes) == 0:
         w, h = Image.open(img).size if isinstance(img, str) else img.shape[1::-1]
         bboxes = np.array([[0, 0, w, h]], dtype=np.float32)

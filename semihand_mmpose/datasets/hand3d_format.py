@@ -53,6 +53,23 @@ def hand_annotation(ann_id: int, image_id: int, bbox: List[float], uv: np.ndarra
                 **extra)
 
 
+def unlabelled_annotation(ann_id: int, image_id: int, bbox: List[float], **extra) -> dict:
+    """One hand's record without labels: its box only (``Hand3DDataset(labelled=False)``).
+
+    Args:
+        ann_id (int): Annotation id.
+        image_id (int): Id of its image.
+        bbox (list): ``[x, y, w, h]``.
+        **extra: Optional fields (``hand_side``...).
+
+    Returns:
+        dict: The record, with no keypoints.
+    """
+    return dict(id=int(ann_id), image_id=int(image_id), category_id=1, iscrowd=0,
+                bbox=[float(v) for v in bbox], area=float(bbox[2] * bbox[3]), num_keypoints=0,
+                **extra)
+
+
 def write_annotations(path: str, images: Sequence[dict], annotations: Sequence[dict],
                       info: dict) -> None:
     """Write a COCO-style 3D hand JSON atomically (:class:`AtomicLocalBackend`): a reader sees the
