@@ -246,3 +246,21 @@ def test_own_images_bad_input_names_file_and_field(tmp_path):
         own.convert(str(tmp_path / 'empty'), out)
     with pytest.raises(FileNotFoundError, match='does not exist'):
         own.convert(str(tmp_path / 'nowhere'), out)
+
+
+def test_own_images_have_the_size_that_loading_gives_them(tmp_path):
+    """A phone's photo stored sideways with an EXIF orientation: MMPose's LoadImage turns it, so
+    its size, whole-image box and K are those of the turned image."""
+    from mmpose.datasets.transforms import LoadImage
+    from PIL import Image
+    images = tmp_path / 'images'
+    images.mkdir()
+    photo = Image.fromarray(np.zeros((40, 80, 3), np.uint8))  # stored 80 wide, 40 high
+    exif = photo.getexif()
+    exif[0x0112] = 6  # shown turned by 90 degrees
+    photo.save(images / 'phone.jpg', exif=exif.tobytes())
+    result = own.convert(str(images), str(tmp_path / 'own'), focal=100.0)
+    written = json.load(open(result['out']))
+    assert (written['images'][0]['width'], written['images'][0]['height']) == (40, 80)
+    assert written['annotations'][0]['bbox'] == [0, 0, 40, 80]
+    assert LoadImage()(dict(img_path=str(images / 'phone.jpg')))['img'].shape[:2] == (80, 40)

@@ -135,7 +135,9 @@ def convert(img_dir: str, out_dir: str, boxes: Optional[str] = None,
     images, anns = [], []
     progress = ProgressBar(len(kept))
     for image_id, name in enumerate(kept):
-        img = cv2.imread(osp.join(img_dir, name), cv2.IMREAD_UNCHANGED)
+        # decoded as MMPose's LoadImage decodes it (colour, turned by its EXIF orientation, as
+        # a phone's photo is shown), so the size, boxes and K are those of the image it trains on
+        img = cv2.imread(osp.join(img_dir, name), cv2.IMREAD_COLOR)
         if img is None:
             raise ValueError(f'image {osp.join(img_dir, name)} cannot be read as an image')
         h, w = img.shape[:2]
