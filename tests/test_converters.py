@@ -181,12 +181,15 @@ def test_dexter_object_bad_line_names_file_and_line(tmp_path):
 
 # ------------------------------------------------------------------------------ your own images
 def _write_own_images(root):
-    """Two images in a folder and a sub-folder (and a file that is not an image)."""
+    """Two images in a folder and a sub-folder (and a file that is not an image, and the hidden
+    metadata file macOS writes beside a copied one, named as an image but not one)."""
     os.makedirs(osp.join(root, 'cam2'))
     cv2.imwrite(osp.join(root, 'a.png'), np.full((120, 160, 3), 90, np.uint8))
     cv2.imwrite(osp.join(root, 'cam2', 'b.jpg'), np.full((100, 80, 3), 150, np.uint8))
     with open(osp.join(root, 'notes.txt'), 'w') as f:
         f.write('not an image')
+    with open(osp.join(root, 'cam2', '._b.jpg'), 'wb') as f:
+        f.write(b'\x00\x05\x16\x07 AppleDouble')
 
 
 def test_own_images_become_an_unlabelled_split_the_dataset_serves(tmp_path):

@@ -7,7 +7,8 @@ yours into that set (``configs/semihand_own_images.py`` trains on it).
 Conventions (stated, and what ``Hand3DDataset(labelled=False)`` gets):
 
 - every ``.jpg``, ``.jpeg``, ``.png`` and ``.bmp`` under ``IMG_DIR`` (searched recursively, in
-  sorted order), its ``file_name`` relative to ``IMG_DIR`` (the config's image prefix);
+  sorted order, hidden files left out), its ``file_name`` relative to ``IMG_DIR`` (the config's
+  image prefix);
 - one hand per box. ``--boxes`` is a JSON object from an image's ``file_name`` to a list of its
   hands, each ``[x, y, w, h]`` in pixels or ``{"bbox": [x, y, w, h], "hand_side": "left"}`` (a
   hand detector's output, or boxes drawn by hand); a box reaching past the image is clipped to it,
@@ -30,13 +31,12 @@ writes ``data/own/unlabelled.json``.
 import argparse
 import json
 import math
-import os
 import os.path as osp
 from typing import Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
-from mmengine.utils import ProgressBar
+from mmengine.utils import ProgressBar, scandir
 
 from semihand_mmpose.datasets.hand3d_format import unlabelled_annotation, write_annotations
 
@@ -45,17 +45,15 @@ HAND_SIDES = ('right', 'left')
 
 
 def list_images(img_dir: str) -> List[str]:
-    """The image files under ``img_dir``, relative to it, sorted."""
+    """The image files under ``img_dir``, relative to it, sorted (MMEngine's ``scandir``, which
+    leaves out hidden files such as the ``._name.jpg`` that macOS writes beside copied photos)."""
     if not osp.isdir(img_dir):
         raise FileNotFoundError(f'image folder {img_dir} does not exist')
-    found = []
-    for folder, _, files in os.walk(img_dir):
-        found += [osp.relpath(osp.join(folder, f), img_dir) for f in files
-                  if f.lower().endswith(IMAGE_EXTENSIONS)]
+    found = sorted(scandir(img_dir, IMAGE_EXTENSIONS, recursive=True, case_sensitive=False))
     if not found:
         raise FileNotFoundError(f'image folder {img_dir} holds no {"/".join(IMAGE_EXTENSIONS)} '
                                 'file')
-    return sorted(found)
+    return found
 
 
 def read_boxes(path: str, images: List[str], hand_side: str) -> Dict[str, List[Tuple[list, str]]]:
