@@ -29,30 +29,6 @@ def keypoint_bbox(uv: np.ndarray, image_size: Tuple[int, int], margin: float = 0
     return [float(lo[0]), float(lo[1]), float(hi[0] - lo[0]), float(hi[1] - lo[1])]
 
 
-def hand_annotation(ann_id: int, image_id: int, bbox: List[float], uv: np.ndarray,
-                    flags: np.ndarray, joints_3d: np.ndarray, **extra) -> dict:
-    """One hand's annotation record.
-
-    Args:
-        ann_id (int): Annotation id.
-        image_id (int): Id of its image.
-        bbox (list): ``[x, y, w, h]``.
-        uv (np.ndarray): Keypoints (21, 2) in pixels.
-        flags (np.ndarray): (21,) 2 visible, 1 labelled but hidden, 0 unlabelled.
-        joints_3d (np.ndarray): (21, 3) mm, camera frame.
-        **extra: Optional fields (``mask_file``, ``hand_side``, ``keypoints_3d_valid``...).
-
-    Returns:
-        dict: The record; ``area`` and ``num_keypoints`` follow from ``bbox`` and ``flags``.
-    """
-    keypoints = np.concatenate([np.asarray(uv, np.float64), np.asarray(flags, np.float64)[:, None]],
-                               axis=1)
-    return dict(id=int(ann_id), image_id=int(image_id), category_id=1, iscrowd=0, bbox=bbox,
-                area=float(bbox[2] * bbox[3]), num_keypoints=int(np.count_nonzero(flags)),
-                keypoints=keypoints.ravel().tolist(), keypoints_3d=np.asarray(joints_3d).tolist(),
-                **extra)
-
-
 def unlabelled_annotation(ann_id: int, image_id: int, bbox: List[float], **extra) -> dict:
     """One hand's record without labels: its box only (``Hand3DDataset(labelled=False)``).
 
@@ -68,6 +44,29 @@ def unlabelled_annotation(ann_id: int, image_id: int, bbox: List[float], **extra
     return dict(id=int(ann_id), image_id=int(image_id), category_id=1, iscrowd=0,
                 bbox=[float(v) for v in bbox], area=float(bbox[2] * bbox[3]), num_keypoints=0,
                 **extra)
+
+
+def hand_annotation(ann_id: int, image_id: int, bbox: List[float], uv: np.ndarray,
+                    flags: np.ndarray, joints_3d: np.ndarray, **extra) -> dict:
+    """One hand's annotation record: :func:`unlabelled_annotation` with the labels.
+
+    Args:
+        ann_id (int): Annotation id.
+        image_id (int): Id of its image.
+        bbox (list): ``[x, y, w, h]``.
+        uv (np.ndarray): Keypoints (21, 2) in pixels.
+        flags (np.ndarray): (21,) 2 visible, 1 labelled but hidden, 0 unlabelled.
+        joints_3d (np.ndarray): (21, 3) mm, camera frame.
+        **extra: Optional fields (``mask_file``, ``hand_side``, ``keypoints_3d_valid``...).
+
+    Returns:
+        dict: The record; ``area`` and ``num_keypoints`` follow from ``bbox`` and ``flags``.
+    """
+    keypoints = np.concatenate([np.asarray(uv, np.float64), np.asarray(flags, np.float64)[:, None]],
+                               axis=1)
+    return unlabelled_annotation(ann_id, image_id, bbox, **extra) | dict(
+        num_keypoints=int(np.count_nonzero(flags)), keypoints=keypoints.ravel().tolist(),
+        keypoints_3d=np.asarray(joints_3d).tolist())
 
 
 def write_annotations(path: str, images: Sequence[dict], annotations: Sequence[dict],
