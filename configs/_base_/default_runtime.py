@@ -8,9 +8,10 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=500, max_keep_ckpts=2),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    # kpt_thr=0: Hand25DHead's scores (heatmap mass near the peak) are not calibrated to
-    # MMPose's 0.3
-    visualization=dict(type='PoseVisualizationHook', enable=False, kpt_thr=0.0),
+    # MMPose's PoseVisualizationHook, heeding `interval` (tools/test.py --interval) in a test too
+    # (semihand_mmpose/engine/hooks/visualization_hook.py); kpt_thr=0: Hand25DHead's scores
+    # (heatmap mass near the peak) are not calibrated to MMPose's 0.3
+    visualization=dict(type='IntervalPoseVisualizationHook', enable=False, kpt_thr=0.0),
     # on the CPU, one batched weight gradient for convolutions on maps of <= 9 pixels (a ResNet's
     # last stage at 64-96 px): oneDNN's per-image one made a 64 px ResNet-18 step 15% slower on
     # an AVX2 CPU; on an AVX-512 one it is as fast
