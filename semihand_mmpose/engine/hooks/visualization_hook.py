@@ -3,11 +3,9 @@
 
 ``tools/test.py --show-dir DIR --interval N`` promises "visualize per interval samples", but
 MMPose 1.3.2's ``PoseVisualizationHook.after_test_iter`` draws every test sample whatever
-``interval`` says (only validation heeds it). On a real test set (STB's 3,000 images, DO's about
-3,000) a user who asked for one image in 100 got all of them, and as MMPose names each file by
-listing the output folder once per sample, the time to write them grows with the square of their
-number.
-Once MMPose's own hook heeds ``interval`` in a test, this one can go.
+``interval`` says (only validation heeds it): on a real test set (STB's 3,000 images, DO's about
+3,000) a user who asked for one image in 100 got all of them. Once MMPose's own hook heeds
+``interval`` in a test, this one can go.
 """
 from typing import Sequence
 
