@@ -101,6 +101,7 @@ class ScriptRunner:
     def __init__(self) -> None:
         self._server = None
         self._server_log = None
+        atexit.register(self.close)
 
     def _start(self, env: dict) -> subprocess.Popen:
         if self._server is None or self._server.poll() is not None:
@@ -108,7 +109,6 @@ class ScriptRunner:
             self._server = subprocess.Popen(
                 [sys.executable, osp.abspath(__file__)], stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE, stderr=self._server_log, env=env, text=True)
-            atexit.register(self.close)
         return self._server
 
     def close(self) -> None:
