@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from semihand_mmpose.biomech import BiomechanicalCorrector, limits, skeleton
+from semihand_mmpose.biomech import BiomechanicalCorrector, corrector, limits, skeleton
 from semihand_mmpose.datasets.synthetic import hand_sampler
 
 
@@ -153,6 +153,48 @@ def test_compiled_corrector_matches_eager():
         torch.testing.assert_close(disp, ref_disp, atol=1e-9, rtol=0)
     assert dict(counters['graph_break']) == {}
     assert not _feasible(eager, noisy) and _feasible(eager, out)
+
+
+def _awkward_batch(seed):
+    """Noisy hands with a non-finite pose, a zero-length reference bone and a degenerate palm."""
+    joints = _hands(40, seed=seed)
+    noisy = joints + torch.as_tensor(np.random.default_rng(seed).normal(0.0, 8.0, joints.shape))
+    noisy[3, 5] = float('nan')
+    noisy[9, 9] = noisy[9, 0].clone()
+    noisy[20, [5, 17]] = noisy[20, 0].clone()
+    return noisy
+
+
+def test_scripted_correction_matches_python_to_the_bit():
+    """By default CPU batches run through TorchScript: the same operations as in Python, so the
+    same numbers, for left hands, float32 and unusable poses too."""
+    assert corrector.scripted_correct_poses() is not None
+    noisy = _awkward_batch(6)
+    is_left = torch.arange(len(noisy)) % 2 == 0
+    for batch in (noisy, noisy.float()):
+        for side in (None, is_left):
+            ours = BiomechanicalCorrector()(batch, side)
+            reference = BiomechanicalCorrector(script=False)(batch, side)
+            for a, b in zip(ours, reference):
+                assert a.dtype == batch.dtype and torch.equal(a, b)
+    # and the test is not vacuous: some poses moved, the unusable ones are marked
+    _, displacement = ours
+    assert float(displacement[torch.isfinite(displacement)].max()) > 0.05
+    assert bool(torch.isinf(displacement[[3, 9]]).all())
+
+
+def test_without_torchscript_the_corrector_runs_in_python(monkeypatch):
+    """A torch without TorchScript (deprecated) leaves the corrector working, in Python."""
+
+    def no_torchscript(fn):
+        raise RuntimeError('TorchScript is not available')
+
+    monkeypatch.setattr(corrector, '_SCRIPTED', {})
+    monkeypatch.setattr(torch.jit, 'script', no_torchscript)
+    assert corrector.scripted_correct_poses() is None
+    noisy = _awkward_batch(7)
+    for a, b in zip(BiomechanicalCorrector()(noisy), BiomechanicalCorrector(script=False)(noisy)):
+        assert torch.equal(a, b)
 
 
 def test_float32_poses_are_corrected_in_float32_like_float64():

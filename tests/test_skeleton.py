@@ -41,7 +41,10 @@ def test_flexion_bends_towards_the_palm():
 
 def test_reference_length_and_bone_lengths():
     joints = torch.zeros(21, 3)
-    joints[9] = torch.tensor([0.0, 3.0, 4.0])
+    # reference_length writes REF_BONE's joints out (for TorchScript): they must stay the same
+    start, end = skeleton.REF_BONE
+    joints[start] = torch.tensor([1.0, 1.0, 1.0])
+    joints[end] = torch.tensor([1.0, 4.0, 5.0])
     assert float(skeleton.reference_length(joints)) == 5.0
     assert float(skeleton.bone_lengths(joints)[8]) == 5.0  # bone 8 ends at joint 9
 

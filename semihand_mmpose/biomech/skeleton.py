@@ -17,7 +17,7 @@ a frame from the palm: ``e1`` along the bone, ``e3`` the palm normal made orthog
 ``Ry(-flex) @ Rz(abd)``, so frames travel down the finger without a twist degree of freedom and the
 angles stay well defined past 90 degrees of flexion.
 """
-from typing import NamedTuple, Tuple
+from typing import List, NamedTuple, Tuple
 
 import torch
 from torch import Tensor
@@ -125,6 +125,14 @@ def palm_normal_of(x: Tensor) -> Tensor:
     return n / dot3(n, n).sqrt().clamp_min(1e-8)
 
 
+def is_compiling() -> bool:
+    """Whether ``torch.compile`` is tracing the caller. ``False`` in TorchScript, which runs the
+    corrector by default: it cannot call ``torch.compiler``, and skips the branch that does."""
+    if not torch.jit.is_scripting():
+        return torch.compiler.is_compiling()
+    return False
+
+
 def root_frame_columns(bones: Tensor, normal: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
     """Frame columns ``e1, e2, e3`` of root bones given the palm normal, component-first: bones
     (3, 5, B) and normal (3, 1, B) make three (3, 5, B) (any shapes that broadcast)."""
@@ -137,7 +145,7 @@ def root_frame_columns(bones: Tensor, normal: Tensor) -> Tuple[Tensor, Tensor, T
     # orthogonal to the bone, so the angles are defined and nothing becomes NaN. Eager code skips
     # the fallback when no palm needs it; compiled code always computes it, since a data-dependent
     # branch would split the compiled graph in two (and cost more than the few fused operations)
-    if torch.compiler.is_compiling() or not bool(ok.all()):
+    if is_compiling() or not bool(ok.all()):
         use_x = (e1[0].abs() < 0.9).to(e1.dtype)
         axis = torch.stack([use_x, 1.0 - use_x, torch.zeros_like(use_x)])
         fallback = axis - dot3(axis, e1) * e1
@@ -213,7 +221,9 @@ def chains_of(x: Tensor, normal: Tensor) -> Chains:
     root_bones = chains[:, :, 0] - x[:, :1]
     frame = root_frame_columns(root_bones, normal)
     e1, e2, e3 = frame
-    lengths, flexes, abds = [], [], []
+    lengths: List[Tensor] = []
+    flexes: List[Tensor] = []
+    abds: List[Tensor] = []
     for k in range(3):
         bone = chains[:, :, k + 1] - chains[:, :, k]
         length = dot3(bone, bone).sqrt()
@@ -236,7 +246,10 @@ def joints_of(wrist: Tensor, chains: Chains) -> Tensor:
     position = wrist + chains.root_bones  # (3, 5, B)
     # written into one buffer, (5 fingers, 4 joints) being the canonical order 1..20 after the
     # wrist: stacking and concatenating would be two more passes over the whole batch
-    joints = position.new_empty((3, NUM_JOINTS) + position.shape[2:])
+    # the wrist and four joints a finger (NUM_JOINTS; TorchScript reads no module globals)
+    shape = [3, 1 + 4 * position.shape[1]]
+    shape.extend(position.shape[2:])
+    joints = position.new_empty(shape)
     joints[:, :1] = wrist
     fingers = joints[:, 1:].unflatten(1, (5, 4))
     fingers[:, :, 0] = position
@@ -311,4 +324,5 @@ def bone_lengths(joints: Tensor) -> Tensor:
 
 def reference_length(joints: Tensor) -> Tensor:
     """Length of the reference bone (wrist -> middle MCP), shape (...)."""
-    return (joints[..., REF_BONE[1], :] - joints[..., REF_BONE[0], :]).norm(dim=-1)
+    # REF_BONE written out: TorchScript (the corrector's default) reads no module globals
+    return torch.linalg.vector_norm(joints[..., 9, :] - joints[..., 0, :], dim=-1)

@@ -97,6 +97,9 @@ def main(argv=None) -> dict:
     fast32, (corrected32, _) = poses_per_second(corrector, poses.float(), args.repeats)
     # the whole batch in one chunk, its operations split by PyTorch's intra-op threads alone
     unsplit, _ = poses_per_second(BiomechanicalCorrector(threads=1), poses, args.repeats)
+    # the same operations dispatched from Python instead of TorchScript (script=False)
+    python, (corrected_python, _) = poses_per_second(BiomechanicalCorrector(script=False), poses,
+                                                     args.repeats)
 
     sub = poses[:args.baseline_poses]
     start = time.perf_counter()
@@ -108,6 +111,8 @@ def main(argv=None) -> dict:
     figures = dict(
         batch=args.batch, threads=args.threads, corrector_poses_per_s=fast,
         corrector_float32_poses_per_s=fast32, corrector_unsplit_poses_per_s=unsplit,
+        corrector_python_poses_per_s=python,
+        python_max_diff_mm=float((corrected_python - corrected).abs().max()),
         float32_max_diff_mm=float((corrected32.double() - corrected).abs().max()),
         baseline_poses_per_s=slow, speedup=fast / slow, fraction_corrected=changed,
         mean_move_mm_corrector=float(dist_ours), mean_move_mm_least_squares=float(dist_ref),
@@ -129,6 +134,8 @@ def main(argv=None) -> dict:
           f'{figures["float32_max_diff_mm"]:.1e} mm)')
     print(f'corrector without the split into one chunk per thread (threads=1): {unsplit:,.0f} '
           'poses/s')
+    print(f'corrector run from Python instead of TorchScript (script=False): {python:,.0f} '
+          f'poses/s (largest difference {figures["python_max_diff_mm"]:.1e} mm)')
     print(f'per-sample least squares: {slow:,.1f} poses/s -> speed-up {fast / slow:,.0f}x')
     print(f'mean joint movement: corrector {dist_ours:.2f} mm, least squares {dist_ref:.2f} mm '
           f'(the least-squares optimum is the closer feasible pose; gap '
