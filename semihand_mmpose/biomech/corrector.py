@@ -97,8 +97,8 @@ class BiomechanicalCorrector:
                 f'{tuple(self.bone_limits.shape)} and {tuple(self.angle_limits.shape)}')
         self.correct_lengths = correct_lengths
         self.correct_angles = correct_angles
-        self._correct = torch.compile(self._correct_eager, dynamic=True) if compile \
-            else self._correct_eager
+        self._correct = torch.compile(self._correct_chunk, dynamic=True) if compile \
+            else self._correct_chunk
         self.compiled = compile
         self.threads = threads
         self.min_chunk = min_chunk
@@ -140,7 +140,9 @@ class BiomechanicalCorrector:
         threads = torch.get_num_threads() if self.threads is None else self.threads
         return max(1, min(threads, len(joints) // self.min_chunk))
 
-    def _correct_eager(self, joints: Tensor, is_left: Optional[Tensor]) -> Tuple[Tensor, Tensor]:
+    def _correct_chunk(self, joints: Tensor, is_left: Optional[Tensor]) -> Tuple[Tensor, Tensor]:
+        """One chunk, scripted on the CPU; in Python with ``script=False``, on an accelerator, and
+        under ``compile=True`` (``torch.compile`` traces the Python function)."""
         correct = correct_poses
         if self.script and not self.compiled and joints.device.type == 'cpu':
             correct = scripted_correct_poses() or correct_poses
