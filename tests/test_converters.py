@@ -142,41 +142,85 @@ def test_stb_bad_mat_and_missing_sequence(tmp_path):
 
 
 # ------------------------------------------------------------------------------ Dexter+Object
-def test_dexter_object_converter_marks_missing_tips(tmp_path):
-    root = str(tmp_path / 'DO')
-    seq_dir = osp.join(root, 'data', 'Grasp1')
+def _write_do(root, seq, tips, names, labels_name='{seq}3D.txt', sep=', '):
+    """A Dexter+Object sequence: ``tips`` (frames, 5, 3) as label lines (a triple's numbers
+    joined by ``sep``) and a black 640x480 colour frame per name."""
+    seq_dir = osp.join(root, 'data', seq)
     os.makedirs(osp.join(seq_dir, 'color'))
     os.makedirs(osp.join(seq_dir, 'annotations'))
+    with open(osp.join(seq_dir, 'annotations', labels_name.format(seq=seq)), 'w') as f:
+        for frame in tips:
+            f.write(';'.join(sep.join(f'{v:.4f}' for v in t) for t in frame) + ';\n')
+    for name in names:
+        cv2.imwrite(osp.join(seq_dir, 'color', name), np.zeros((480, 640, 3), np.uint8))
+
+
+def test_dexter_object_converter_marks_missing_tips(tmp_path):
+    root = str(tmp_path / 'DO')
     rng = np.random.default_rng(0)
     tips = rng.uniform(-80, 80, (3, 5, 3)) + [0.0, 0.0, 450.0]
     tips[1, 2, 2] = do.MISSING_Z            # frame 1: middle tip missing
     tips[2, :4, 2] = do.MISSING_Z           # frame 2: only one valid tip
-    with open(osp.join(seq_dir, 'annotations', 'Grasp13D.txt'), 'w') as f:
-        for frame in tips:
-            f.write(';'.join(' '.join(f'{v:.4f}' for v in t) for t in frame) + ';\n')
-    for i in range(3):
-        cv2.imwrite(osp.join(seq_dir, 'color', f'image_{i:05d}.png'),
-                    np.zeros((480, 640, 3), np.uint8))
+    # "x, y, z;" as the public DO loaders read it (test_dexter_object_frames_... writes "x y z")
+    _write_do(root, 'Grasp1', tips, [f'image_{i:05d}.png' for i in range(3)])
     coco = json.load(open(do.convert(root, str(tmp_path / 'out'), ['Grasp1'])))
     anns = coco['annotations']
     assert [a['num_keypoints'] for a in anns] == [5, 4, 1]
+    assert {a['hand_side'] for a in anns} == {'left'}
     valid = np.asarray(anns[1]['keypoints_3d_valid'])
     assert valid[list(do.TIPS)].tolist() == [1, 1, 0, 1, 1] and valid.sum() == 4
-    cam = tips[0, 0] + do.TRANSLATION
+    # the SDK's x-left, y-up frame: x and y negated, then the extrinsic, then K
+    x, y, z = tips[0, 0]
+    cam = do.ROTATION @ np.array([-x, -y, z]) + do.TRANSLATION
     np.testing.assert_allclose(anns[0]['keypoints_3d'][4], cam, atol=1e-3)
-    uvw = do.K_COLOR @ cam
-    np.testing.assert_allclose(np.asarray(anns[0]['keypoints']).reshape(21, 3)[4, :2],
-                               uvw[:2] / uvw[2], atol=1e-3)
+    u = 587.45209 * cam[0] / cam[2] + 325.0
+    v = 600.67456 * cam[1] / cam[2] + 249.0
+    np.testing.assert_allclose(np.asarray(anns[0]['keypoints']).reshape(21, 3)[4],
+                               [u, v, 2.0], atol=1e-3)
+    # the box covers the valid tips, grown by half its larger side
+    kpts = np.asarray(anns[0]['keypoints']).reshape(21, 3)[list(do.TIPS), :2]
+    x0, y0, bw, bh = anns[0]['bbox']
+    assert np.all(kpts >= [x0, y0]) and np.all(kpts <= [x0 + bw, y0 + bh])
+
+
+def test_dexter_object_frames_in_natural_order_labels_and_axes_from_options(tmp_path):
+    """Unpadded frame numbers pair with label lines by value; ``--labels-name`` reads a cleaned
+    copy, ``--no-flip-xy`` labels already in the pinhole frame, ``--hand-side`` the side."""
+    root = str(tmp_path / 'DO')
+    tips = np.stack([np.full((5, 3), 30.0), np.full((5, 3), -30.0)]) + [0.0, 0.0, 400.0]
+    _write_do(root, 'Rotate', tips, ['image_10.png', 'image_2.png'],
+              labels_name='my_{seq}3D.txt', sep=' ')
+    out = do.main([root, '--out-dir', str(tmp_path / 'out'), '--sequences', 'Rotate',
+                   '--labels-name', 'my_{seq}3D.txt', '--no-flip-xy', '--hand-side', 'right'])
+    coco = json.load(open(out))
+    assert [osp.basename(i['file_name']) for i in coco['images']] == ['image_2.png',
+                                                                      'image_10.png']
+    assert coco['info']['flip_xy'] is False
+    for ann, frame in zip(coco['annotations'], tips):
+        np.testing.assert_allclose(ann['keypoints_3d'][4],
+                                   do.ROTATION @ frame[0] + do.TRANSLATION, atol=1e-3)
+        assert ann['hand_side'] == 'right'
 
 
 def test_dexter_object_bad_line_names_file_and_line(tmp_path):
     root = str(tmp_path / 'DO')
     seq_dir = osp.join(root, 'data', 'Pinch', 'annotations')
     os.makedirs(seq_dir)
-    with open(osp.join(seq_dir, 'Pinch3D.txt'), 'w') as f:
+    labels = osp.join(seq_dir, 'Pinch3D.txt')
+    with open(labels, 'w') as f:
         f.write('1 2 3; 4 5 6;\n')
     with pytest.raises(ValueError, match=r'Pinch3D.txt:1: expected five'):
-        do.read_tips(osp.join(seq_dir, 'Pinch3D.txt'))
+        do.read_tips(labels)
+    with open(labels, 'w') as f:
+        f.write('1, 2, 3; 4, 5, six; 1 2 3; 1 2 3; 1 2 3\n')
+    with pytest.raises(ValueError, match=r'Pinch3D.txt:1: expected numbers'):
+        do.read_tips(labels)
+    with open(labels, 'w') as f:
+        f.write('\n')
+    with pytest.raises(ValueError, match=r'Pinch3D.txt: no label line'):
+        do.read_tips(labels)
+    with pytest.raises(ValueError, match=r'labels_name must contain "\{seq\}"'):
+        do.convert(root, str(tmp_path / 'out'), ['Pinch'], labels_name='Pinch3D.txt')
 
 
 # ------------------------------------------------------------------------------ your own images

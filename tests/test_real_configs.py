@@ -110,8 +110,9 @@ def test_rhd_pretraining_then_semihand_stb_on_converted_files(tmp_path, monkeypa
     seq = data / 'dexter_object' / 'data' / 'Grasp1'
     os.makedirs(seq / 'color')
     os.makedirs(seq / 'annotations')
-    tips = [h['joints_cam'][list(do.TIPS)] + [0.0, 0.0, 300.0] - do.TRANSLATION
-            for h in (a, b, c)]
+    # written in the depth SDK's frame, which the converter turns back into these tips
+    tips = [(h['joints_cam'][list(do.TIPS)] + [0.0, 0.0, 300.0] - do.TRANSLATION)
+            @ np.linalg.inv(do.ROTATION).T @ do.SDK_TO_PINHOLE for h in (a, b, c)]
     with open(seq / 'annotations' / 'Grasp13D.txt', 'w') as f:
         for frame in tips:
             f.write(';'.join(' '.join(f'{v:.4f}' for v in t) for t in frame) + ';\n')

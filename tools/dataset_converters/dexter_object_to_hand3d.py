@@ -1,23 +1,34 @@
 # Copyright (c) semihand_mmpose authors. All rights reserved.
 """Convert Dexter+Object (DO) to the 3D hand format.
 
-Reads the six sequences as published: ``<root>/data/<seq>/color/*.png`` (frames in sorted file-name
-order) and ``<root>/data/<seq>/annotations/<seq>3D.txt``, one line per frame with five ``x y z``
-fingertip triples (thumb, index, middle, ring, little) separated by ``;``, in mm, depth-camera
-coordinates.
+Reads the six sequences as published: ``<root>/data/<seq>/color/*.png`` and
+``<root>/data/<seq>/annotations/<seq>3D.txt``, one line per frame with five ``x y z`` fingertip
+triples (thumb, index, middle, ring, little) separated by ``;``, in mm, depth-camera coordinates.
 
 Conventions (stated):
 
 - only the five fingertips (canonical joints 4, 8, 12, 16, 20) are labelled; every other joint has
   ``keypoints_3d_valid`` 0 and flag 0;
 - a missing fingertip (``z == 32001``) is marked invalid (flag 0, ``keypoints_3d_valid`` 0);
-- labels move to the colour camera with the translation (19.0473, -1.8514, -4.7501) mm (R = I, as
-  in common use) and project with fx 587.45209, fy 600.67456, cx 325, cy 249;
+- a triple's numbers may be separated by commas, spaces or both (``x, y, z;`` or ``x y z;``);
+- the labels are in the depth camera's SDK frame, x to the left and y up (z forward): x and y are
+  negated into the pinhole frame (x right, y down); then the depth-to-colour extrinsic
+  ``[R | t]`` that the public DO loaders use (:data:`ROTATION`, close to the identity, and
+  t = (19.0473, -1.8514, -4.7501) mm) moves them to the colour camera, where they project with
+  fx 587.45209, fy 600.67456, cx 325, cy 249. Two public DO loaders do the same: one negates x
+  and y before the extrinsic, the other mirrors the projected tips back through the image centre
+  (this project has no DO file to check it on). ``--no-flip-xy`` keeps them as they are, for a
+  copy of the labels already in the pinhole frame;
+- every hand is a left one (``hand_side='left'``, as public DO loaders treat it; ``--hand-side``
+  changes it): the corrector mirrors left hands before it applies its angle limits;
+- frames pair with label lines in natural file-name order (``image_2.png`` before
+  ``image_10.png``; the same as sorted order for zero-padded names);
 - frames with fewer than 2 valid tips stay in the JSON (``num_keypoints`` tells) and are left out of
   evaluation by ``Hand3DMetric(min_valid_joints=2)``;
 - the box is the valid tips' box grown by 50% of its larger side (tips alone under-cover the hand);
 - all frames are test data (DO is an evaluation set; for SemiHand its images are the unlabelled
-  target).
+  target). ``--labels-name`` reads a cleaned copy of the labels in the same format instead (for
+  example ``my_{seq}3D.txt``).
 
 Example::
 
@@ -26,9 +37,12 @@ Example::
 import argparse
 import os
 import os.path as osp
+import re
+from typing import List, Optional, Sequence
 
 import cv2
 import numpy as np
+from mmengine.utils import ProgressBar
 
 from semihand_mmpose.datasets.hand3d_format import (hand_annotation, keypoint_bbox,
                                                     write_annotations)
@@ -36,8 +50,15 @@ from semihand_mmpose.datasets.hand3d_format import (hand_annotation, keypoint_bb
 SEQUENCES = ('Grasp1', 'Grasp2', 'Occlusion', 'Rigid', 'Pinch', 'Rotate')
 TIPS = (4, 8, 12, 16, 20)
 K_COLOR = np.array([[587.45209, 0.0, 325.0], [0.0, 600.67456, 249.0], [0.0, 0.0, 1.0]])
+#: depth-to-colour rotation and translation (mm), applied to labels in the pinhole frame
+ROTATION = np.array([[0.9999, 0.0034, 0.0161], [-0.0033, 1.0000, -0.0079],
+                     [-0.0162, 0.0079, 0.9998]])
 TRANSLATION = np.array([19.0473, -1.8514, -4.7501])
+#: the depth SDK's frame (x left, y up) to the pinhole one (x right, y down): a half turn about z
+SDK_TO_PINHOLE = np.diag([-1.0, -1.0, 1.0])
 MISSING_Z = 32001.0
+HAND_SIDES = ('left', 'right')
+LABELS_NAME = '{seq}3D.txt'
 
 
 def read_tips(path: str) -> np.ndarray:
@@ -51,71 +72,121 @@ def read_tips(path: str) -> np.ndarray:
                 continue
             triples = [t for t in line.strip().rstrip(';').split(';') if t.strip()]
             try:
-                tips = np.array([[float(v) for v in t.split()] for t in triples])
+                tips = np.array([[float(v) for v in t.replace(',', ' ').split()]
+                                 for t in triples])
             except ValueError:
-                raise ValueError(f'{path}:{n}: expected numbers "x y z; ..." got {line.strip()!r}')
+                raise ValueError(f'{path}:{n}: expected numbers "x y z; ..." (or "x, y, z; ..."), '
+                                 f'got {line.strip()!r}')
             if tips.shape != (5, 3):
                 raise ValueError(f'{path}:{n}: expected five "x y z" triples separated by ";", '
                                  f'got shape {tips.shape}')
             tips[np.isclose(tips[:, 2], MISSING_Z)] = np.nan
             frames.append(tips)
+    if not frames:
+        raise ValueError(f'{path}: no label line; expected one line of five "x y z" triples per '
+                         'colour frame')
     return np.stack(frames)
 
 
-def convert(root: str, out_dir: str, sequences=SEQUENCES) -> str:
+def natural_key(name: str) -> list:
+    """Sort key that orders the numbers in a file name by value (``image_2`` < ``image_10``)."""
+    return [(0, int(part), '') if part.isdigit() else (1, 0, part)
+            for part in re.split(r'(\d+)', name) if part]
+
+
+def to_color_camera(tips: np.ndarray, flip_xy: bool = True) -> np.ndarray:
+    """Labelled tips (..., 3) in the depth camera's frame to the colour camera's (mm)."""
+    pinhole = tips @ SDK_TO_PINHOLE.T if flip_xy else tips
+    return pinhole @ ROTATION.T + TRANSLATION
+
+
+def convert(root: str, out_dir: str, sequences: Sequence[str] = SEQUENCES,
+            flip_xy: bool = True, hand_side: str = 'left',
+            labels_name: str = LABELS_NAME) -> str:
+    """Convert ``sequences`` into ``<out_dir>/do_test.json``; returns its path."""
+    if hand_side not in HAND_SIDES:
+        raise ValueError(f'hand_side must be one of {HAND_SIDES}, got {hand_side!r}')
+    if '{seq}' not in labels_name:
+        raise ValueError(f'labels_name must contain "{{seq}}" (the sequence), got {labels_name!r}')
     images, anns = [], []
-    for seq_index, seq in enumerate(sequences):
+    seq_frames = []
+    for seq in sequences:
         seq_dir = osp.join(root, 'data', seq)
-        tips = read_tips(osp.join(seq_dir, 'annotations', f'{seq}3D.txt'))
+        tips = read_tips(osp.join(seq_dir, 'annotations', labels_name.format(seq=seq)))
         color_dir = osp.join(seq_dir, 'color')
         if not osp.isdir(color_dir):
             raise FileNotFoundError(f'Dexter+Object sequence folder {color_dir} does not exist')
-        files = sorted(f for f in os.listdir(color_dir) if f.lower().endswith(('.png', '.jpg')))
+        files = sorted((f for f in os.listdir(color_dir) if f.lower().endswith(('.png', '.jpg'))),
+                       key=natural_key)
         if len(files) != len(tips):
             raise ValueError(f'{seq}: {len(files)} colour frames in {color_dir} but {len(tips)} '
-                             f'label lines in {seq}3D.txt')
+                             f'label lines in {labels_name.format(seq=seq)}')
+        seq_frames.append((seq, color_dir, files, tips))
+    progress = ProgressBar(sum(len(files) for _, _, files, _ in seq_frames))
+    for seq_index, (seq, color_dir, files, tips) in enumerate(seq_frames):
         for i, (name, frame) in enumerate(zip(files, tips)):
-            path = osp.join(color_dir, name)
-            img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-            if img is None:
-                raise FileNotFoundError(f'Dexter+Object image {path} is unreadable')
-            h, w = img.shape[:2]
-            if (w, h) != (640, 480):
-                raise ValueError(f'Dexter+Object image {path} is {w}x{h}, expected 640x480')
-            valid = np.isfinite(frame[:, 2])
-            xyz = np.zeros((21, 3))
-            xyz_valid = np.zeros(21)
-            kpts = np.zeros((21, 3))
-            cam = frame + TRANSLATION
-            for t, joint in enumerate(TIPS):
-                if valid[t]:
-                    xyz[joint] = cam[t]
-                    xyz_valid[joint] = 1.0
-                    uvw = K_COLOR @ cam[t]
-                    kpts[joint] = [uvw[0] / uvw[2], uvw[1] / uvw[2], 2.0]
             image_id = seq_index * 100000 + i
-            images.append(dict(id=image_id, file_name=osp.relpath(path, root), width=w, height=h,
-                               K=K_COLOR.tolist(), sequence=seq))
-            if valid.sum() >= 1:
-                bbox = keypoint_bbox(kpts[kpts[:, 2] > 0, :2], (w, h), margin=0.5)
-            else:  # no tip: the whole image, so the unlabelled target keeps the frame
-                bbox = [0.0, 0.0, float(w - 1), float(h - 1)]
-            bbox = [bbox[0], bbox[1], max(bbox[2], 1.0), max(bbox[3], 1.0)]
-            anns.append(hand_annotation(image_id, image_id, bbox, kpts[:, :2], kpts[:, 2], xyz,
-                                        keypoints_3d_valid=xyz_valid.tolist()))
+            images.append(_image_record(image_id, osp.join(color_dir, name), root, seq))
+            anns.append(_tip_annotation(image_id, frame, flip_xy, hand_side))
+            progress.update()
     out = osp.join(out_dir, 'do_test.json')
     write_annotations(out, images, anns, info=dict(
-        description='Dexter+Object converted by semihand_mmpose', sequences=list(sequences)))
+        description='Dexter+Object converted by semihand_mmpose', sequences=list(sequences),
+        labels=labels_name, flip_xy=flip_xy))
     return out
 
 
-def main():
+def _image_record(image_id: int, path: str, root: str, seq: str) -> dict:
+    img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    if img is None:
+        raise FileNotFoundError(f'Dexter+Object image {path} is unreadable')
+    h, w = img.shape[:2]
+    if (w, h) != (640, 480):
+        raise ValueError(f'Dexter+Object image {path} is {w}x{h}, expected 640x480')
+    return dict(id=image_id, file_name=osp.relpath(path, root), width=w, height=h,
+                K=K_COLOR.tolist(), sequence=seq)
+
+
+def _tip_annotation(image_id: int, frame: np.ndarray, flip_xy: bool, hand_side: str) -> dict:
+    """One frame's record: its valid tips in the colour camera and their projections."""
+    w, h = 640, 480
+    valid = np.isfinite(frame[:, 2])
+    xyz = np.zeros((21, 3))
+    xyz_valid = np.zeros(21)
+    kpts = np.zeros((21, 3))
+    cam = to_color_camera(frame, flip_xy)
+    for t, joint in enumerate(TIPS):
+        if valid[t]:
+            xyz[joint] = cam[t]
+            xyz_valid[joint] = 1.0
+            uvw = K_COLOR @ cam[t]
+            kpts[joint] = [uvw[0] / uvw[2], uvw[1] / uvw[2], 2.0]
+    if valid.sum() >= 1:
+        bbox = keypoint_bbox(kpts[kpts[:, 2] > 0, :2], (w, h), margin=0.5)
+    else:  # no tip: the whole image, so the unlabelled target keeps the frame
+        bbox = [0.0, 0.0, float(w - 1), float(h - 1)]
+    bbox = [bbox[0], bbox[1], max(bbox[2], 1.0), max(bbox[3], 1.0)]
+    return hand_annotation(image_id, image_id, bbox, kpts[:, :2], kpts[:, 2], xyz,
+                           keypoints_3d_valid=xyz_valid.tolist(), hand_side=hand_side)
+
+
+def main(argv: Optional[List[str]] = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('root', help='the Dexter+Object folder with data/<seq>/')
     parser.add_argument('--out-dir', default='data/do')
     parser.add_argument('--sequences', nargs='+', default=list(SEQUENCES))
-    args = parser.parse_args()
-    print(f'wrote {convert(args.root, args.out_dir, args.sequences)}')
+    parser.add_argument('--flip-xy', action=argparse.BooleanOptionalAction, default=True,
+                        help='negate the labels\' x and y (the depth SDK\'s frame, x left and y '
+                        'up, to the pinhole one) before the extrinsic (default: yes)')
+    parser.add_argument('--hand-side', default='left', choices=HAND_SIDES)
+    parser.add_argument('--labels-name', default=LABELS_NAME,
+                        help='label file in <seq>/annotations/, {seq} for the sequence '
+                        '(default: %(default)s; a cleaned copy: my_{seq}3D.txt)')
+    args = parser.parse_args(argv)
+    out = convert(args.root, args.out_dir, args.sequences, args.flip_xy, args.hand_side,
+                  args.labels_name)
+    print(f'\nwrote {out}')
+    return out
 
 
 if __name__ == '__main__':
