@@ -53,7 +53,9 @@ def test_rhd_converter_reproduces_joints_projections_and_masks(tmp_path):
     root, out = str(tmp_path / 'RHD'), str(tmp_path / 'out')
     # sample 0: a left hand only; sample 1: a right hand only (same camera for both is fine)
     _write_rhd(root, [(a, None), (None, b)])
-    coco = json.load(open(rhd.convert_split(root, 'training', out)))
+    written = rhd.main([root, '--out-dir', out, '--splits', 'training'])
+    assert written == [osp.join(out, 'rhd_training.json')]
+    coco = json.load(open(written[0]))
     assert len(coco['images']) == 2 and len(coco['annotations']) == 2
     left, right = coco['annotations']
     assert (left['hand_side'], right['hand_side']) == ('left', 'right')
@@ -118,7 +120,9 @@ def test_stb_converter_reproduces_joints_and_projections(tmp_path):
     frames = _stb_frames(3)
     root = str(tmp_path / 'STB')
     _write_stb(root, stb.SPLITS['test'], frames)
-    coco = json.load(open(stb.convert_split(root, 'test', str(tmp_path / 'out'))))
+    written = stb.main([root, '--out-dir', str(tmp_path / 'out'), '--splits', 'test'])
+    assert written == [osp.join(str(tmp_path / 'out'), 'stb_test.json')]
+    coco = json.load(open(written[0]))
     assert len(coco['annotations']) == 6
     for ann, joints in zip(coco['annotations'], frames * 2):
         np.testing.assert_allclose(ann['keypoints_3d'], joints, atol=1e-6)

@@ -24,9 +24,11 @@ import argparse
 import os
 import os.path as osp
 import pickle
+from typing import List, Optional
 
 import cv2
 import numpy as np
+from mmengine.utils import ProgressBar
 
 from semihand_mmpose.datasets.hand3d_format import (hand_annotation, keypoint_bbox,
                                                     write_annotations)
@@ -62,6 +64,7 @@ def convert_split(root: str, split: str, out_dir: str, min_visible: int = 6) -> 
     images, anns = [], []
     mask_dir = osp.join(out_dir, 'masks', split)
     os.makedirs(mask_dir, exist_ok=True)
+    progress = ProgressBar(len(annos))
     for sample_id in sorted(annos):
         where = f'{ann_path}: sample {sample_id}'
         entry = annos[sample_id]
@@ -98,21 +101,25 @@ def convert_split(root: str, split: str, out_dir: str, min_visible: int = 6) -> 
                 image_id * 2 + (side == 'right'), image_id, keypoint_bbox(uv, (w, h)), uv,
                 np.where(vis > 0, 2.0, 1.0), xyz[order],
                 mask_file=osp.relpath(mask_name, out_dir), hand_side=side))
+        progress.update()
     out = osp.join(out_dir, f'rhd_{split}.json')
     write_annotations(out, images, anns, info=dict(
         description=f'RHD {split} converted by semihand_mmpose', min_visible=min_visible))
     return out
 
 
-def main():
+def main(argv: Optional[List[str]] = None) -> List[str]:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('root', help='the RHD_published_v2 folder')
     parser.add_argument('--out-dir', default='data/rhd')
     parser.add_argument('--splits', nargs='+', default=list(SPLITS), choices=list(SPLITS))
     parser.add_argument('--min-visible', type=int, default=6)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    written = []
     for split in args.splits:
-        print(f'wrote {convert_split(args.root, split, args.out_dir, args.min_visible)}')
+        written.append(convert_split(args.root, split, args.out_dir, args.min_visible))
+        print(f'\nwrote {written[-1]}')
+    return written
 
 
 if __name__ == '__main__':

@@ -24,9 +24,11 @@ Example::
 """
 import argparse
 import os.path as osp
+from typing import List, Optional
 
 import cv2
 import numpy as np
+from mmengine.utils import ProgressBar
 from scipy.io import loadmat
 
 from semihand_mmpose.datasets.hand3d_format import (hand_annotation, keypoint_bbox,
@@ -74,9 +76,12 @@ def load_sequence(root: str, seq: str) -> np.ndarray:
 
 
 def convert_split(root: str, split: str, out_dir: str) -> str:
+    """Convert one split; returns the written annotation file."""
+    # every label file is read (and checked) before the images: a bad one stops at once
+    sequences = [(seq, load_sequence(root, seq)) for seq in SPLITS[split]]
     images, anns = [], []
-    for seq_index, seq in enumerate(SPLITS[split]):
-        frames = load_sequence(root, seq)
+    progress = ProgressBar(sum(len(frames) for _, frames in sequences))
+    for seq_index, (seq, frames) in enumerate(sequences):
         joints = palm_to_wrist(depth_to_color(frames[:, STB_TO_CANONICAL].reshape(-1, 3))
                                .reshape(-1, 21, 3))
         for i, xyz in enumerate(joints):
@@ -96,6 +101,7 @@ def convert_split(root: str, split: str, out_dir: str) -> str:
                                K=K_COLOR.tolist(), sequence=seq))
             anns.append(hand_annotation(image_id, image_id, keypoint_bbox(uv, (w, h)), uv,
                                         np.full(21, 2.0), xyz, hand_side='left'))
+            progress.update()
     out = osp.join(out_dir, f'stb_{split}.json')
     write_annotations(out, images, anns, info=dict(
         description=f'STB SK {split} converted by semihand_mmpose',
@@ -103,14 +109,17 @@ def convert_split(root: str, split: str, out_dir: str) -> str:
     return out
 
 
-def main():
+def main(argv: Optional[List[str]] = None) -> List[str]:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('root', help='the STB folder with images/ and labels/')
     parser.add_argument('--out-dir', default='data/stb')
     parser.add_argument('--splits', nargs='+', default=list(SPLITS), choices=list(SPLITS))
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    written = []
     for split in args.splits:
-        print(f'wrote {convert_split(args.root, split, args.out_dir)}')
+        written.append(convert_split(args.root, split, args.out_dir))
+        print(f'\nwrote {written[-1]}')
+    return written
 
 
 if __name__ == '__main__':
