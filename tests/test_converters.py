@@ -90,7 +90,10 @@ def test_rhd_bad_input_names_file_and_field(tmp_path):
 def _write_stb(root, sequences, frames):
     """STB files whose colour-frame joints are ``frames`` (canonical order, wrist convention)."""
     os.makedirs(osp.join(root, 'labels'))
-    R, _ = cv2.Rodrigues(stb.ROTVEC)
+    # STB's readme: this rotation vector and translation "transform the coordinates relative to
+    # color camera to those relative to depth camera"; the SK labels are the latter
+    R, _ = cv2.Rodrigues(np.array([0.00531, -0.01196, 0.00301]))
+    T = np.array([-24.0381, -0.4563, -1.2326])
     inverse = np.argsort(stb.STB_TO_CANONICAL)
     for seq in sequences:
         os.makedirs(osp.join(root, 'images', seq))
@@ -99,7 +102,7 @@ def _write_stb(root, sequences, frames):
             palm = joints.copy()
             # invert the wrist convention: palm = middle MCP + (wrist - middle MCP) / 2.2
             palm[0] = joints[9] + (joints[0] - joints[9]) / stb.WRIST_FACTOR
-            depth = (palm - stb.TRANSLATION) @ R  # inverse of x R^T + t
+            depth = palm @ R.T + T
             para.append(depth[inverse])
             cv2.imwrite(osp.join(root, 'images', seq, f'SK_color_{i}.png'),
                         np.zeros((480, 640, 3), np.uint8))

@@ -7,9 +7,12 @@ sequences ``B1..B6 x {Counting, Random}``.
 
 Conventions (stated):
 
-- SK labels are depth-camera coordinates; they are moved to the colour camera with the rotation
-  vector (0.00531, -0.01196, 0.00301) and translation (-24.0381, -0.4563, -1.2326) mm, then
-  projected with the colour intrinsics fx 607.92271, fy 607.88192, cx 314.78337, cy 236.42484;
+- SK labels are depth-camera coordinates. STB's readme gives a rotation vector
+  (0.00531, -0.01196, 0.00301) and a translation T = (-24.0381, -0.4563, -1.2326) mm that
+  "transform the coordinates relative to color camera to those relative to depth camera":
+  ``depth = R colour + T``. The labels are moved to the colour camera by its inverse,
+  ``colour = R^T (depth - T)``, then projected with the colour intrinsics fx 607.92271,
+  fy 607.88192, cx 314.78337, cy 236.42484;
 - STB's root is the palm centre, not the wrist: the wrist is placed at
   ``middle MCP + 2.2 (palm - middle MCP)``, so the model's root and reference bone (wrist ->
   middle MCP) mean the same as on RHD;
@@ -47,9 +50,10 @@ STB_TO_CANONICAL = [0] + [1 + 4 * (4 - f) + k for f in range(5) for k in range(4
 
 
 def depth_to_color(xyz: np.ndarray) -> np.ndarray:
-    """SK depth-camera points (N, 3) to the colour camera's frame (mm)."""
+    """SK depth-camera points (N, 3) to the colour camera's frame (mm): the inverse of the
+    readme's colour-to-depth ``R x + T``."""
     R, _ = cv2.Rodrigues(ROTVEC)
-    return xyz @ R.T + TRANSLATION
+    return (xyz - TRANSLATION) @ R  # rows: R^T (x - T)
 
 
 def palm_to_wrist(joints: np.ndarray) -> np.ndarray:
