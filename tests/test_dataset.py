@@ -91,6 +91,8 @@ def test_unlabelled_keeps_hands_without_keypoints(small_split, tmp_path):
     (lambda c: c['images'][1].update(K=[[float('nan')] * 3] * 3),
      r'images\[1\] field "K" has a non-finite value'),
     (lambda c: c['annotations'][0].update(image_id=999), 'names no entry of "images"'),
+    (lambda c: c['annotations'][4].update(hand_side='Left'),
+     r'annotations\[4\] field "hand_side" is \'Left\', expected \'left\' or \'right\''),
     (lambda c: c['images'][0].update(file_name='images/missing.png'), 'do not exist'),
 ])
 def test_bad_annotations_name_the_file_and_field(small_split, tmp_path, edit, message):

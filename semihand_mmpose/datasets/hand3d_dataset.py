@@ -134,6 +134,10 @@ class Hand3DDataset(BaseCocoStyleDataset):
         x, y, w, h = _array(ann['bbox'], (4, ), where, 'bbox')
         if w <= 0 or h <= 0:
             raise AnnotationError(f'{where} field "bbox" has a non-positive size ({w}, {h})')
+        # any other value would count as a right hand: the corrector mirrors only 'left' ones
+        if ann.get('hand_side', 'right') not in ('left', 'right'):
+            raise AnnotationError(f'{where} field "hand_side" is {ann["hand_side"]!r}, expected '
+                                  "'left' or 'right'")
         info = dict(
             img_id=img['img_id'], img_path=img['img_path'], id=ann['id'],
             bbox=np.array([[x, y, x + w, y + h]], np.float32),
