@@ -1,6 +1,7 @@
 # Copyright (c) semihand_mmpose authors. All rights reserved.
 """Converters from the original RHD / STB / Dexter+Object files, on tiny files the tests write."""
 import json
+import logging
 import os
 import os.path as osp
 import pickle
@@ -149,17 +150,28 @@ def test_stb_bad_mat_and_missing_sequence(tmp_path):
 
 
 # ------------------------------------------------------------------------------ Dexter+Object
-def _write_do(root, seq, tips, names, labels_name='{seq}3D.txt', sep=', '):
+def _write_do(root, seq, tips, names, labels_name='{seq}3D.txt', sep=', ', uv=None):
     """A Dexter+Object sequence: ``tips`` (frames, 5, 3) as label lines (a triple's numbers
-    joined by ``sep``) and a black 640x480 colour frame per name."""
+    joined by ``sep``), a black 640x480 colour frame per name and, given ``uv`` (frames, 5, 2),
+    the 2D labels."""
     seq_dir = osp.join(root, 'data', seq)
     os.makedirs(osp.join(seq_dir, 'color'))
     os.makedirs(osp.join(seq_dir, 'annotations'))
-    with open(osp.join(seq_dir, 'annotations', labels_name.format(seq=seq)), 'w') as f:
-        for frame in tips:
-            f.write(';'.join(sep.join(f'{v:.4f}' for v in t) for t in frame) + ';\n')
+    files = [(labels_name.format(seq=seq), tips)] + ([(f'{seq}2D.txt', uv)] if uv is not None
+                                                      else [])
+    for file_name, points in files:
+        with open(osp.join(seq_dir, 'annotations', file_name), 'w') as f:
+            for frame in points:
+                f.write(';'.join(sep.join(f'{v:.4f}' for v in t) for t in frame) + ';\n')
     for name in names:
         cv2.imwrite(osp.join(seq_dir, 'color', name), np.zeros((480, 640, 3), np.uint8))
+
+
+def _depth_image_uv(tips, sdk_frame):
+    """The tips in a 320x240 depth image: x/z and y/z run against u and v in the SDK's frame."""
+    sign = -1.0 if sdk_frame else 1.0
+    return np.stack([160.0 + sign * 224.5 * tips[..., 0] / tips[..., 2],
+                     120.0 + sign * 230.5 * tips[..., 1] / tips[..., 2]], -1)
 
 
 def test_dexter_object_converter_marks_missing_tips(tmp_path):
@@ -171,6 +183,8 @@ def test_dexter_object_converter_marks_missing_tips(tmp_path):
     # "x, y, z;" as the public DO loaders read it (test_dexter_object_frames_... writes "x y z")
     _write_do(root, 'Grasp1', tips, [f'image_{i:05d}.png' for i in range(3)])
     coco = json.load(open(do.convert(root, str(tmp_path / 'out'), ['Grasp1'])))
+    # without a 2D label file, the depth SDK's frame
+    assert coco['info']['flip_xy'] is True and coco['info']['axes_check'] == {}
     anns = coco['annotations']
     assert [a['num_keypoints'] for a in anns] == [5, 4, 1]
     assert {a['hand_side'] for a in anns} == {'left'}
@@ -190,23 +204,59 @@ def test_dexter_object_converter_marks_missing_tips(tmp_path):
     assert np.all(kpts >= [x0, y0]) and np.all(kpts <= [x0 + bw, y0 + bh])
 
 
-def test_dexter_object_frames_in_natural_order_labels_and_axes_from_options(tmp_path):
+def test_dexter_object_frames_in_natural_order_labels_and_axes_from_options(tmp_path,
+                                                                            monkeypatch):
     """Unpadded frame numbers pair with label lines by value; ``--labels-name`` reads a cleaned
-    copy, ``--no-flip-xy`` labels already in the pinhole frame, ``--hand-side`` the side."""
+    copy, ``--flip-xy no`` labels in the pinhole frame (with a warning where the 2D labels say
+    otherwise), ``--hand-side`` the side."""
+    logged = []
+    monkeypatch.setattr(do, 'print_log', lambda msg, **kw: logged.append((msg, kw.get('level'))))
     root = str(tmp_path / 'DO')
     tips = np.stack([np.full((5, 3), 30.0), np.full((5, 3), -30.0)]) + [0.0, 0.0, 400.0]
+    tips[:, :, 0] += np.arange(5) * 10.0  # the tips spread over the image
+    tips[:, :, 1] -= np.arange(5) * 7.0
     _write_do(root, 'Rotate', tips, ['image_10.png', 'image_2.png'],
-              labels_name='my_{seq}3D.txt', sep=' ')
+              labels_name='my_{seq}3D.txt', sep=' ', uv=_depth_image_uv(tips, sdk_frame=True))
     out = do.main([root, '--out-dir', str(tmp_path / 'out'), '--sequences', 'Rotate',
-                   '--labels-name', 'my_{seq}3D.txt', '--no-flip-xy', '--hand-side', 'right'])
+                   '--labels-name', 'my_{seq}3D.txt', '--flip-xy', 'no', '--hand-side', 'right'])
     coco = json.load(open(out))
     assert [osp.basename(i['file_name']) for i in coco['images']] == ['image_2.png',
                                                                       'image_10.png']
     assert coco['info']['flip_xy'] is False
+    check = coco['info']['axes_check']['Rotate']
+    assert check['flip_xy'] is True and check['corr_u'] < -0.99 and check['corr_v'] < -0.99
+    assert any("--flip-xy no, but the 2D labels of ['Rotate'] say otherwise" in msg
+               and level == logging.WARNING for msg, level in logged)
     for ann, frame in zip(coco['annotations'], tips):
         np.testing.assert_allclose(ann['keypoints_3d'][4],
                                    do.ROTATION @ frame[0] + do.TRANSLATION, atol=1e-3)
         assert ann['hand_side'] == 'right'
+
+
+@pytest.mark.parametrize('sdk_frame', [True, False])
+def test_dexter_object_frame_read_from_the_2d_labels(tmp_path, sdk_frame):
+    """By default the labels' frame is the one the sequences' 2D labels agree on."""
+    root = str(tmp_path / 'DO')
+    rng = np.random.default_rng(1)
+    for seq in ('Grasp1', 'Pinch'):
+        tips = rng.uniform(-80, 80, (6, 5, 3)) + [0.0, 0.0, 450.0]
+        tips[2, 1, 2] = do.MISSING_Z  # left out of the correlation
+        _write_do(root, seq, tips, [f'{i}.png' for i in range(6)],
+                  uv=_depth_image_uv(tips, sdk_frame))
+    coco = json.load(open(do.convert(root, str(tmp_path / 'out'), ['Grasp1', 'Pinch'])))
+    assert coco['info']['flip_xy'] is sdk_frame
+    for check in coco['info']['axes_check'].values():
+        assert check['flip_xy'] is sdk_frame
+        assert abs(check['corr_u']) > 0.99 and abs(check['corr_v']) > 0.99
+    # the correlation knows nothing of the depth camera's intrinsics: a shift and another focal
+    # length, even negative correlations' size, say the same
+    tips = do.read_tips(osp.join(root, 'data', 'Pinch', 'annotations', 'Pinch3D.txt'))
+    uv = _depth_image_uv(tips, sdk_frame) * 1.7 + 40.0
+    assert do.frame_from_2d(do.axis_correlations(tips, uv)) is sdk_frame
+    # one axis each way (a mirrored frame) or too few tips decides nothing
+    uv[..., 1] = 240.0 - uv[..., 1]
+    assert do.frame_from_2d(do.axis_correlations(tips, uv)) is None
+    assert do.frame_from_2d(do.axis_correlations(tips[:1, :2], uv[:1, :2])) is None
 
 
 def test_dexter_object_bad_line_names_file_and_line(tmp_path):
@@ -228,6 +278,20 @@ def test_dexter_object_bad_line_names_file_and_line(tmp_path):
         do.read_tips(labels)
     with pytest.raises(ValueError, match=r'labels_name must contain "\{seq\}"'):
         do.convert(root, str(tmp_path / 'out'), ['Pinch'], labels_name='Pinch3D.txt')
+
+
+def test_dexter_object_unreadable_2d_labels_only_skip_the_check(tmp_path, monkeypatch):
+    logged = []
+    monkeypatch.setattr(do, 'print_log', lambda msg, **kw: logged.append((msg, kw.get('level'))))
+    root = str(tmp_path / 'DO')
+    tips = np.random.default_rng(2).uniform(-80, 80, (3, 5, 3)) + [0.0, 0.0, 450.0]
+    _write_do(root, 'Rigid', tips, [f'{i}.png' for i in range(3)])
+    with open(osp.join(root, 'data', 'Rigid', 'annotations', 'Rigid2D.txt'), 'w') as f:
+        f.write('1, 2; 3, 4;\n')
+    coco = json.load(open(do.convert(root, str(tmp_path / 'out'), ['Rigid'])))
+    assert coco['info']['flip_xy'] is True and coco['info']['axes_check'] == {}
+    assert any('Rigid2D.txt:1: expected five "u v" groups' in msg and level == logging.WARNING
+               for msg, level in logged)
 
 
 # ------------------------------------------------------------------------------ your own images
