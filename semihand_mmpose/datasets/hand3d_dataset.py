@@ -10,6 +10,8 @@ from mmpose.datasets.datasets.base import BaseCocoStyleDataset
 from mmpose.datasets.transforms.mix_img_transforms import MixImageTransform
 from mmpose.registry import DATASETS
 
+from .hand3d_format import HAND_SIDES
+
 NUM_KEYPOINTS = 21
 # inside the package (installed with it as package data), so that a non-editable install finds it
 METAINFO_FILE = osp.join(osp.dirname(osp.abspath(__file__)), 'metainfo', 'hand21.py')
@@ -135,7 +137,7 @@ class Hand3DDataset(BaseCocoStyleDataset):
         if w <= 0 or h <= 0:
             raise AnnotationError(f'{where} field "bbox" has a non-positive size ({w}, {h})')
         # any other value would count as a right hand: the corrector mirrors only 'left' ones
-        if ann.get('hand_side', 'right') not in ('left', 'right'):
+        if ann.get('hand_side', 'right') not in HAND_SIDES:
             raise AnnotationError(f'{where} field "hand_side" is {ann["hand_side"]!r}, expected '
                                   "'left' or 'right'")
         info = dict(

@@ -9,6 +9,8 @@ import numpy as np
 from semihand_mmpose.fileio import AtomicLocalBackend
 
 CATEGORIES = [dict(id=1, name='hand', supercategory='hand')]
+#: the values of an annotation's ``hand_side`` (absent: ``'right'``)
+HAND_SIDES = ('left', 'right')
 
 
 def keypoint_bbox(uv: np.ndarray, image_size: Tuple[int, int], margin: float = 0.1) -> List[float]:

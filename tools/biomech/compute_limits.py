@@ -19,6 +19,7 @@ import sys
 import numpy as np
 
 from semihand_mmpose.biomech import limits as default_limits
+from semihand_mmpose.datasets.hand3d_format import HAND_SIDES
 
 
 def parse_args(argv=None):
@@ -64,7 +65,7 @@ def read_poses(path: str):
         if valid is not None and not np.all(np.asarray(valid) > 0):
             continue  # a partly labelled hand has no defined bones everywhere
         side = ann.get('hand_side', 'right')
-        if side not in ('left', 'right'):
+        if side not in HAND_SIDES:
             raise ValueError(f'{path}: annotations[{i}] field "hand_side" must be "left" or '
                              f'"right", got {side!r}')
         joints.append(pose)

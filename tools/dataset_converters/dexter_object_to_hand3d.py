@@ -51,7 +51,7 @@ import numpy as np
 from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 
-from semihand_mmpose.datasets.hand3d_format import (hand_annotation, keypoint_bbox,
+from semihand_mmpose.datasets.hand3d_format import (HAND_SIDES, hand_annotation, keypoint_bbox,
                                                     write_annotations)
 
 SEQUENCES = ('Grasp1', 'Grasp2', 'Occlusion', 'Rigid', 'Pinch', 'Rotate')
@@ -64,7 +64,6 @@ TRANSLATION = np.array([19.0473, -1.8514, -4.7501])
 #: the depth SDK's frame (x left, y up) to the pinhole one (x right, y down): a half turn about z
 SDK_TO_PINHOLE = np.diag([-1.0, -1.0, 1.0])
 MISSING_Z = 32001.0
-HAND_SIDES = ('left', 'right')
 LABELS_NAME = '{seq}3D.txt'
 #: the 2D labels of the same tips, in the depth image's pixels
 LABELS_2D_NAME = '{seq}2D.txt'

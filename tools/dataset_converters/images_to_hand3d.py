@@ -38,10 +38,10 @@ import cv2
 import numpy as np
 from mmengine.utils import ProgressBar, scandir
 
-from semihand_mmpose.datasets.hand3d_format import unlabelled_annotation, write_annotations
+from semihand_mmpose.datasets.hand3d_format import (HAND_SIDES, unlabelled_annotation,
+                                                    write_annotations)
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp')
-HAND_SIDES = ('right', 'left')
 
 
 def list_images(img_dir: str) -> List[str]:
