@@ -64,6 +64,8 @@ TRANSLATION = np.array([19.0473, -1.8514, -4.7501])
 #: the depth SDK's frame (x left, y up) to the pinhole one (x right, y down): a half turn about z
 SDK_TO_PINHOLE = np.diag([-1.0, -1.0, 1.0])
 MISSING_Z = 32001.0
+#: (width, height) of every colour frame
+IMAGE_SIZE = (640, 480)
 LABELS_NAME = '{seq}3D.txt'
 #: the 2D labels of the same tips, in the depth image's pixels
 LABELS_2D_NAME = '{seq}2D.txt'
@@ -221,18 +223,17 @@ def _choose_frame(flip_xy: Optional[bool], checks: Dict[str, dict]) -> bool:
                       logger='current', level=logging.WARNING)
         return flip_xy
     votes = set(said.values())
+    chosen, level = True, logging.WARNING  # the SDK's frame where the 2D files do not agree
     if len(votes) == 1:
-        chosen, why = votes.pop(), f'as the 2D labels of {sorted(said)} say'
+        chosen, level, why = votes.pop(), logging.INFO, f'as the 2D labels of {sorted(said)} say'
+    elif votes:
+        why = f'the 2D labels disagree: {said}'
     elif checks:
-        chosen = True
-        why = (f'the 2D labels disagree: {said}' if votes else
-               f'the 2D labels tell nothing: {checks}')
-        print_log(f'Dexter+Object: {why}; taking the depth SDK\'s frame', logger='current',
-                  level=logging.WARNING)
+        why = f'the 2D labels tell nothing: {checks}'
     else:
-        chosen, why = True, 'no 2D label file'
+        level, why = logging.INFO, 'no 2D label file'
     print_log(f'Dexter+Object labels read in the {"depth SDK" if chosen else "pinhole"} frame '
-              f'({why})', logger='current')
+              f'({why})', logger='current', level=level)
     return chosen
 
 
@@ -241,15 +242,16 @@ def _image_record(image_id: int, path: str, root: str, seq: str) -> dict:
     if img is None:
         raise FileNotFoundError(f'Dexter+Object image {path} is unreadable')
     h, w = img.shape[:2]
-    if (w, h) != (640, 480):
-        raise ValueError(f'Dexter+Object image {path} is {w}x{h}, expected 640x480')
+    if (w, h) != IMAGE_SIZE:
+        raise ValueError(f'Dexter+Object image {path} is {w}x{h}, expected '
+                         f'{IMAGE_SIZE[0]}x{IMAGE_SIZE[1]}')
     return dict(id=image_id, file_name=osp.relpath(path, root), width=w, height=h,
                 K=K_COLOR.tolist(), sequence=seq)
 
 
 def _tip_annotation(image_id: int, frame: np.ndarray, flip_xy: bool, hand_side: str) -> dict:
     """One frame's record: its valid tips in the colour camera and their projections."""
-    w, h = 640, 480
+    w, h = IMAGE_SIZE
     valid = np.isfinite(frame[:, 2])
     xyz = np.zeros((21, 3))
     xyz_valid = np.zeros(21)
