@@ -53,6 +53,9 @@ def test_infeasible_poses_are_made_feasible_and_move_where_wrong():
     assert bool((disp[:, 8] > 0.05).all()) and bool((disp[:, 12] > 0.05).all())
     untouched = [j for j in range(21) if j not in (8, 12)]
     assert float(disp[:, untouched].max()) < 1e-9
+    # the displacement is each joint's move in units of the input's reference bone
+    by_hand = (out - bad).norm(dim=-1) / skeleton.reference_length(bad)[:, None]
+    torch.testing.assert_close(disp, by_hand, atol=1e-12, rtol=0)
     # and the correction is deterministic
     torch.testing.assert_close(corrector(bad)[0], out, atol=0, rtol=0)
 
@@ -70,6 +73,11 @@ def test_degenerate_poses_give_a_safe_result():
     torch.testing.assert_close(out[0], torch.nan_to_num(joints[0]), atol=0, rtol=0)
     torch.testing.assert_close(out[1], joints[1], atol=0, rtol=0)
     assert bool(torch.isfinite(disp[2]).all()) and _feasible(corrector, out[2:])
+
+
+def test_poses_of_another_shape_are_refused():
+    with pytest.raises(ValueError, match=r'\(B, 21, 3\), got \(2, 20, 3\)'):
+        BiomechanicalCorrector()(torch.zeros(2, 20, 3))
 
 
 def test_gradients_through_the_corrector_are_finite():
