@@ -245,11 +245,11 @@ def joints_of(wrist: Tensor, chains: Chains) -> Tensor:
     e1, e2, e3 = chains.frame
     position = wrist + chains.root_bones  # (3, 5, B)
     # written into one buffer, (5 fingers, 4 joints) being the canonical order 1..20 after the
-    # wrist: stacking and concatenating would be two more passes over the whole batch
-    # the wrist and four joints a finger (NUM_JOINTS; TorchScript reads no module globals)
-    # stored joint-major (21, 3, B) and returned as its (3, 21, B) view: the corrector turns
-    # that storage into (B, 21, 3) with one two-dimensional transpose, (63, B) -> (B, 63),
-    # which PyTorch copies in cache-sized blocks, 2.4 times faster than a general permute
+    # wrist: stacking and concatenating would be two more passes over the whole batch. The
+    # buffer is joint-major, (21, 3, B), returned as its (3, 21, B) view: the corrector turns it
+    # into (B, 21, 3) with one two-dimensional transpose, (63, B) -> (B, 63), which PyTorch
+    # copies in cache-sized blocks, 2.4 times faster than a general permute. Its length: the
+    # wrist and four joints a finger (NUM_JOINTS; TorchScript reads no module globals)
     shape = [1 + 4 * position.shape[1], 3]
     shape.extend(position.shape[2:])
     joints = position.new_empty(shape).transpose(0, 1)
