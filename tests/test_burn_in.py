@@ -229,16 +229,21 @@ def test_missing_stage_one_checkpoint_names_the_config_that_makes_it(tmp_path, m
     hook.before_run(runner)
 
 
-@pytest.mark.parametrize('hook_args, predict_on', [
-    (dict(mode='online'), 'student'),
-    (dict(pseudo_dataloader=dict(), label_with='teacher'), 'student'),
-    (dict(pseudo_dataloader=dict()), 'teacher')],
-    ids=['online', 'offline-labelled-by-the-teacher', 'offline-tested-on-the-teacher'])
-def test_a_teacher_that_labels_or_predicts_needs_an_ema_hook(hook_args, predict_on, caplog):
+@pytest.mark.parametrize('hook_args, predict_on, uses_own_statistics', [
+    (dict(mode='online'), 'student', True),
+    (dict(pseudo_dataloader=dict(), label_with='teacher'), 'student', True),
+    (dict(pseudo_dataloader=dict(), label_with='teacher', adapt_bn_batches=4), 'student', False),
+    (dict(pseudo_dataloader=dict()), 'teacher', True)],
+    ids=['online', 'offline-labelled-by-the-teacher', 'offline-labelled-by-the-teacher-adabn',
+         'offline-tested-on-the-teacher'])
+def test_a_teacher_that_labels_or_predicts_needs_an_ema_hook(hook_args, predict_on,
+                                                             uses_own_statistics, caplog):
     """Without mmdet's MeanTeacherHook the teacher would stay the model it started as, silently
-    (labelling, or reporting the stage-1 model's metrics as the adapted one's): refused. Online,
-    a MeanTeacherHook that leaves the teacher's batch-norm statistics behind (mmdet's default
-    skip_buffer=True) is warned about; skip_buffer=False is not."""
+    (labelling, or reporting the stage-1 model's metrics as the adapted one's): refused. Where
+    the teacher uses its own batch-norm statistics (labelling online or without AdaBN, or as the
+    tested and saved model), a MeanTeacherHook that leaves them behind (mmdet's default
+    skip_buffer=True) is warned about; skip_buffer=False is not, nor a teacher that only labels
+    with statistics AdaBN re-estimates."""
     import logging
 
     from mmdet.engine.hooks import MeanTeacherHook
@@ -256,6 +261,6 @@ def test_a_teacher_that_labels_or_predicts_needs_an_ema_hook(hook_args, predict_
         with caplog.at_level(logging.WARNING, logger='semihand_ema_check'):
             hook.before_train(runner(hook, MeanTeacherHook(skip_buffer=skip_buffer)))
         warned = 'skip_buffer=False lets them follow' in caplog.text
-        assert warned == (skip_buffer and hook.mode == 'online')
+        assert warned == (skip_buffer and uses_own_statistics)
     # a student that labels its own rounds and is the model tested needs no teacher
     SemiHandHook(pseudo_dataloader=dict()).before_train(runner(predict_on='student'))
