@@ -142,5 +142,5 @@ def test_tool_names_the_file_and_field(tmp_path):
     with pytest.raises(FileNotFoundError, match='missing.json'):
         compute_limits.main([str(tmp_path / 'missing.json'), str(tmp_path / 'x.npz')])
     _write(path, _hands(1), sides=['up'])
-    with pytest.raises(ValueError, match='field "hand_side" must be "left" or "right"'):
+    with pytest.raises(ValueError, match=r"field \"hand_side\" must be one of \('left', 'right'\)"):
         compute_limits.main([str(path), str(tmp_path / 'x.npz')])

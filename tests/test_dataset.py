@@ -92,7 +92,7 @@ def test_unlabelled_keeps_hands_without_keypoints(small_split, tmp_path):
      r'images\[1\] field "K" has a non-finite value'),
     (lambda c: c['annotations'][0].update(image_id=999), 'names no entry of "images"'),
     (lambda c: c['annotations'][4].update(hand_side='Left'),
-     r'annotations\[4\] field "hand_side" is \'Left\', expected \'left\' or \'right\''),
+     r"annotations\[4\] field \"hand_side\" is 'Left', expected one of \('left', 'right'\)"),
     (lambda c: c['images'][0].update(file_name='images/missing.png'), 'do not exist'),
 ])
 def test_bad_annotations_name_the_file_and_field(small_split, tmp_path, edit, message):

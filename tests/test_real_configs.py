@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from semihand_mmpose.apis import inference_hand3d, init_hand3d_model
-from test_converters import _hands, _stb_frames, _write_rhd, _write_stb
+from test_converters import _hands, _stb_frames, _write_do, _write_rhd, _write_stb
 from test_tools import ROOT, _run
 from tools.analysis import plot_predictions
 from tools.dataset_converters import dexter_object_to_hand3d as do
@@ -107,17 +107,11 @@ def test_rhd_pretraining_then_semihand_stb_on_converted_files(tmp_path, monkeypa
 
     # Dexter+Object: converted fingertips evaluate with both fingertip protocols, 0-100 mm in
     # camera coordinates and 20-50 mm after centroid-and-scale alignment, in one test
-    seq = data / 'dexter_object' / 'data' / 'Grasp1'
-    os.makedirs(seq / 'color')
-    os.makedirs(seq / 'annotations')
     # written in the depth SDK's frame, which the converter turns back into these tips
     tips = [(h['joints_cam'][list(do.TIPS)] + [0.0, 0.0, 300.0] - do.TRANSLATION)
             @ np.linalg.inv(do.ROTATION).T @ do.SDK_TO_PINHOLE for h in (a, b, c)]
-    with open(seq / 'annotations' / 'Grasp13D.txt', 'w') as f:
-        for frame in tips:
-            f.write(';'.join(' '.join(f'{v:.4f}' for v in t) for t in frame) + ';\n')
-    for i in range(3):
-        cv2.imwrite(str(seq / 'color' / f'{i:05d}.png'), np.zeros((480, 640, 3), np.uint8))
+    _write_do(str(data / 'dexter_object'), 'Grasp1', tips, [f'{i:05d}.png' for i in range(3)],
+              sep=' ')
     do.convert(str(data / 'dexter_object'), str(data / 'do'), ['Grasp1'])
     log = _run([TEST, osp.join(ROOT, 'configs', 'semihand_do.py'),
                 osp.join(work_stb, 'iter_1.pth'), '--work-dir', str(tmp_path / 'work_do'),

@@ -139,7 +139,7 @@ class Hand3DDataset(BaseCocoStyleDataset):
         # any other value would count as a right hand: the corrector mirrors only 'left' ones
         if ann.get('hand_side', 'right') not in HAND_SIDES:
             raise AnnotationError(f'{where} field "hand_side" is {ann["hand_side"]!r}, expected '
-                                  "'left' or 'right'")
+                                  f'one of {HAND_SIDES}')
         info = dict(
             img_id=img['img_id'], img_path=img['img_path'], id=ann['id'],
             bbox=np.array([[x, y, x + w, y + h]], np.float32),

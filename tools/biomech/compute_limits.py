@@ -66,8 +66,8 @@ def read_poses(path: str):
             continue  # a partly labelled hand has no defined bones everywhere
         side = ann.get('hand_side', 'right')
         if side not in HAND_SIDES:
-            raise ValueError(f'{path}: annotations[{i}] field "hand_side" must be "left" or '
-                             f'"right", got {side!r}')
+            raise ValueError(f'{path}: annotations[{i}] field "hand_side" must be one of '
+                             f'{HAND_SIDES}, got {side!r}')
         joints.append(pose)
         left.append(side == 'left')
     if not joints:
