@@ -173,25 +173,26 @@ class SemiHandHook(Hook):
         statistics scored 0.310 against 0.484 with ``skip_buffer=False``, and the same 0.481
         either way under ``eval_target_bn``)."""
         predicts = getattr(self._model(runner), 'predict_on', 'student') == 'teacher'
-        uses = [use for use, on in (
-            ("SemiHandHook(mode='online') labels", self.mode == 'online'),
-            ("SemiHandHook(label_with='teacher') labels", self.label_with == 'teacher'),
-            ("semi_train_cfg.predict_on='teacher' validates and tests", predicts)) if on]
+        # each use of the teacher, and how it reads where it takes the teacher's own batch-norm
+        # statistics (None where AdaBN re-estimates them: offline rounds with adapt_bn_batches)
+        uses = [(use, own) for use, own, on in (
+            ("SemiHandHook(mode='online') labels", 'labels online', self.mode == 'online'),
+            ("SemiHandHook(label_with='teacher') labels",
+             'labels offline rounds without AdaBN (adapt_bn_batches=0)'
+             if self.mode == 'offline' and self.adapt_bn_batches == 0 else None,
+             self.label_with == 'teacher'),
+            ("semi_train_cfg.predict_on='teacher' validates and tests",
+             "is the tested and saved model (predict_on='teacher')", predicts)) if on]
         if not uses:
             return
         from mmdet.engine.hooks import MeanTeacherHook
         ema = [hook for hook in runner.hooks if isinstance(hook, MeanTeacherHook)]
         if not ema:
             raise ValueError(
-                f'{uses[0]} with the teacher, but no MeanTeacherHook keeps it an EMA of the '
+                f'{uses[0][0]} with the teacher, but no MeanTeacherHook keeps it an EMA of the '
                 'student: add dict(type=\'mmdet.MeanTeacherHook\', momentum=0.01, '
                 'skip_buffer=False) to custom_hooks (see configs/semihand_synth_online.py)')
-        own_statistics = [use for use, on in (
-            ('labels online', self.mode == 'online'),
-            ('labels offline rounds without AdaBN (adapt_bn_batches=0)',
-             self.mode == 'offline' and self.label_with == 'teacher'
-             and self.adapt_bn_batches == 0),
-            ('is the tested and saved model (predict_on=\'teacher\')', predicts)) if on]
+        own_statistics = [own for _, own in uses if own]
         if own_statistics and ema[0].skip_buffers:
             runner.logger.warning(
                 'SemiHand: MeanTeacherHook(skip_buffer=True) averages the parameters only, so the '
