@@ -237,3 +237,45 @@ def test_a_semi_train_cfg_it_cannot_follow_is_refused(semi_cfg, error, match):
 def test_the_semi_train_cfg_keys_it_takes_are_the_ones_used():
     model = offline_model(pert_weight=0.25, predict_on='teacher')
     assert model.semi_train_cfg['pert_weight'] == 0.25 and model.predict_on == 'teacher'
+
+
+def joint_forward_losses(student_batch, joint_forward: bool, train: bool,
+                         labelled_scale: float = 1.0) -> dict:
+    """Every loss of one SemiHand step (the labelled images scaled by ``labelled_scale``)."""
+    inputs, samples = student_batch
+    torch.manual_seed(0)
+    model = MODELS.build(dict(
+        type='SemiHandEstimator', estimator=estimator_cfg(*BACKBONES['resnet18'], (32, 32, 32)),
+        semi_train_cfg=dict(mode='offline', selection=dict(mode='all'), pert_weight=0.5,
+                            xmodal_weight=0.1, joint_forward=joint_forward)))
+    model.train(train)
+    model.semi_enabled = True
+    uv, z, conf = random_labels(4)
+    model.pseudo_store = {int(s.metainfo['id']): (uv[n], z[n], conf[n], True)
+                          for n, s in enumerate(samples)}
+    strong = inputs + 0.1 * torch.randn(inputs.shape, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        return model.loss({SUP: inputs * labelled_scale, STUDENT: strong, TEACHER: inputs},
+                          {b: samples for b in (SUP, STUDENT, TEACHER)})
+
+
+def test_joint_forward_gives_the_same_losses_with_fixed_statistics(student_batch):
+    """With batch norm on its running statistics (eval mode) one forward of both batches is
+    two forwards' arithmetic: every loss the same."""
+    one = joint_forward_losses(student_batch, True, train=False)
+    two = joint_forward_losses(student_batch, False, train=False)
+    assert set(one) == set(two) >= {'sup_loss_coord', 'sup_loss_mask', 'loss_pseudo_coord',
+                                    'loss_pert', 'loss_xmodal'}
+    for key in two:
+        assert float(one[key]) == pytest.approx(float(two[key]), rel=1e-5, abs=1e-7), key
+
+
+def test_joint_forward_normalises_both_domains_together(student_batch):
+    """In training, with one forward the student's prediction on the unlabelled view depends on
+    the labelled images beside it in the batch (shared batch statistics); with two it does not."""
+    for joint, depends in ((True, True), (False, False)):
+        base = joint_forward_losses(student_batch, joint, train=True)
+        darker = joint_forward_losses(student_batch, joint, train=True, labelled_scale=0.5)
+        moved = abs(float(base['loss_pseudo_coord']) - float(darker['loss_pseudo_coord']))
+        assert (moved > 1e-4) == depends, (joint, moved)
+        assert float(base['sup_loss_coord']) != float(darker['sup_loss_coord'])

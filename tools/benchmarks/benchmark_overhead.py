@@ -45,14 +45,17 @@ def parse_args(argv=None):
 
 
 def networks_step(model, data: dict, optim_wrapper) -> None:
-    """The student's own passes on every branch a SemiHand step feeds it, and the optimiser step."""
+    """The student's own passes on every branch a SemiHand step feeds it, and the optimiser step:
+    the labelled batch and the strong view in a forward each, or in one with ``joint_forward``."""
     student, inputs = model.student, data['inputs']
     total = 0.0
-    for branch, with_mask in ((SUP, True), (STUDENT, True)):
-        feats = student.extract_feat(inputs[branch])
+    together = model.semi_train_cfg['joint_forward']
+    for batch in ([torch.cat([inputs[SUP], inputs[STUDENT]])] if together else
+                  [inputs[SUP], inputs[STUDENT]]):
+        feats = student.extract_feat(batch)
         coords, z_rel, _ = student.head.forward(feats)
         total = total + coords.sum() + z_rel.sum()
-        if with_mask and student.with_mask_head:
+        if student.with_mask_head:
             total = total + student.mask_head.forward(feats).sum()
     with torch.no_grad():  # the weak view is a stop-gradient target in SemiHand's step
         student.head.forward(student.extract_feat(inputs[TEACHER]))

@@ -1,6 +1,6 @@
 # Copyright (c) semihand_mmpose authors. All rights reserved.
 """Top-down 3D hand estimator: a 2.5D pose head plus an auxiliary mask head."""
-from typing import Optional
+from typing import Optional, Tuple
 
 import numpy as np
 import torch
@@ -41,7 +41,11 @@ class Hand3DPoseEstimator(TopdownPoseEstimator):
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
         """Pose losses plus, with a mask head, the mask loss."""
-        feats = self.extract_feat(inputs)
+        return self.loss_of_features(self.extract_feat(inputs), data_samples)
+
+    def loss_of_features(self, feats: Tuple[Tensor], data_samples: SampleList) -> dict:
+        """:meth:`loss` of features already extracted (e.g. from a batch that also held other
+        images)."""
         losses = self.head.loss(feats, data_samples, train_cfg=self.train_cfg)
         if self.with_mask_head:
             losses.update(self.mask_head.loss(feats, data_samples, train_cfg=self.train_cfg))
