@@ -9,7 +9,7 @@
 # of 6e-4 (`--cfg-options optim_wrapper.optimizer.lr=6e-4`) adds 0.005 more, on target test 0.0002
 # (docs/results.md, "A held-out check"). At that rate, one student forward for both domains
 # (`model.semi_train_cfg.joint_forward=True`) added 0.0048 more on the 2,000 hands, from one
-# stage-1 model (docs/results.md, "One forward for both domains").
+# stage-1 model, and 0.0044 at 4e-4 (docs/results.md, "One forward for both domains").
 _base_ = ['./semihand_synth_finetune.py']
 
 model = dict(semi_train_cfg=dict(pseudo_weight=0.25))
