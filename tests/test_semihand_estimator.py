@@ -61,6 +61,31 @@ def errors_by_hand(model, inputs, samples, uv, z):
     return ((pred_uv - target) / 64.0).abs().sum(-1), (pred_z - torch.as_tensor(z)).abs()
 
 
+def training_step_model(estimator: dict, samples, labels_seed: int = 3, **semi_cfg):
+    """A SemiHandEstimator around ``estimator`` in training mode, its unlabelled losses on, each
+    sample holding a random offline pseudo-label (kept)."""
+    torch.manual_seed(0)
+    model = MODELS.build(dict(
+        type='SemiHandEstimator', estimator=estimator,
+        semi_train_cfg=dict(dict(mode='offline', selection=dict(mode='all')), **semi_cfg)))
+    model.train()
+    model.semi_enabled = True
+    uv, z, conf = random_labels(labels_seed)
+    model.pseudo_store = {int(s.metainfo['id']): (uv[n], z[n], conf[n], True)
+                          for n, s in enumerate(samples)}
+    return model
+
+
+def step_branches(student_batch, labelled_scale: float = 1.0):
+    """The batch as a SemiHand step's branches (inputs, samples): the labelled images (scaled by
+    ``labelled_scale``), the student's strong view (the same crops with noise: identical views
+    would agree exactly) and the weak view."""
+    inputs, samples = student_batch
+    strong = inputs + 0.1 * torch.randn(inputs.shape, generator=torch.Generator().manual_seed(1))
+    return ({SUP: inputs * labelled_scale, STUDENT: strong, TEACHER: inputs},
+            {b: samples for b in (SUP, STUDENT, TEACHER)})
+
+
 @pytest.mark.parametrize('weighting', [True, False])
 def test_offline_pseudo_label_loss_counts_selected_joints_by_confidence(student_batch, weighting):
     inputs, samples = student_batch
@@ -127,21 +152,9 @@ def test_semihand_trains_around_any_backbone(name, student_batch):
     """One SemiHand step around each backbone the plain estimator is tested with: every loss
     (supervised, pseudo-label, perturbation, cross-modal) finite, gradients in the student's
     backbone, none in the teacher's."""
-    inputs, samples = student_batch
-    torch.manual_seed(0)
-    model = MODELS.build(dict(
-        type='SemiHandEstimator', estimator=estimator_cfg(*BACKBONES[name]),
-        semi_train_cfg=dict(mode='offline', selection=dict(mode='all'), xmodal_weight=0.1)))
-    model.train()
-    model.semi_enabled = True
-    uv, z, conf = random_labels(3)
-    model.pseudo_store = {int(s.metainfo['id']): (uv[n], z[n], conf[n], True)
-                          for n, s in enumerate(samples)}
-    branches = (SUP, STUDENT, TEACHER)
-    # the strong view: the same crop with noise (identical views would agree exactly)
-    strong = inputs + 0.1 * torch.randn(inputs.shape, generator=torch.Generator().manual_seed(1))
-    losses = model.loss({SUP: inputs, STUDENT: strong, TEACHER: inputs},
-                        {b: samples for b in branches})
+    model = training_step_model(estimator_cfg(*BACKBONES[name]), student_batch[1],
+                                xmodal_weight=0.1)
+    losses = model.loss(*step_branches(student_batch))
     assert set(losses) >= {'sup_loss_coord', 'sup_loss_mask', 'loss_pseudo_coord', 'loss_pert',
                            'loss_xmodal'}
     assert all(bool(torch.isfinite(v)) and float(v.detach()) > 0 for v in losses.values()), losses
@@ -156,23 +169,12 @@ def test_a_semihand_step_under_float16_autocast_is_finite_and_near_float32(stude
     ops): every loss near its float32 value, every gradient finite. The soft raster's and the
     lifting's gradients overflowed float16 (young, collapsed poses) before both were computed in
     float32."""
-    inputs, samples = student_batch
-    strong = inputs + 0.1 * torch.randn(inputs.shape, generator=torch.Generator().manual_seed(1))
-    uv, z, conf = random_labels(3)
     results = {}
     for autocast in (False, True):
-        torch.manual_seed(0)
-        model = MODELS.build(dict(
-            type='SemiHandEstimator', estimator=estimator_cfg(*BACKBONES['resnet18']),
-            semi_train_cfg=dict(mode='offline', selection=dict(mode='all'), xmodal_weight=0.5,
-                                biomech_weight=0.1)))
-        model.train()
-        model.semi_enabled = True
-        model.pseudo_store = {int(s.metainfo['id']): (uv[n], z[n], conf[n], True)
-                              for n, s in enumerate(samples)}
+        model = training_step_model(estimator_cfg(*BACKBONES['resnet18']), student_batch[1],
+                                    xmodal_weight=0.5, biomech_weight=0.1)
         with torch.autocast('cpu', dtype=torch.float16, enabled=autocast):
-            losses = model.loss({SUP: inputs, STUDENT: strong, TEACHER: inputs},
-                                {b: samples for b in (SUP, STUDENT, TEACHER)})
+            losses = model.loss(*step_branches(student_batch))
         sum(losses.values()).backward()
         grads = [p.grad for p in model.student.parameters() if p.grad is not None]
         assert grads and all(bool(torch.isfinite(g).all()) for g in grads), autocast
@@ -242,21 +244,12 @@ def test_the_semi_train_cfg_keys_it_takes_are_the_ones_used():
 def joint_forward_losses(student_batch, joint_forward: bool, train: bool,
                          labelled_scale: float = 1.0) -> dict:
     """Every loss of one SemiHand step (the labelled images scaled by ``labelled_scale``)."""
-    inputs, samples = student_batch
-    torch.manual_seed(0)
-    model = MODELS.build(dict(
-        type='SemiHandEstimator', estimator=estimator_cfg(*BACKBONES['resnet18'], (32, 32, 32)),
-        semi_train_cfg=dict(mode='offline', selection=dict(mode='all'), pert_weight=0.5,
-                            xmodal_weight=0.1, joint_forward=joint_forward)))
+    model = training_step_model(estimator_cfg(*BACKBONES['resnet18'], (32, 32, 32)),
+                                student_batch[1], labels_seed=4, pert_weight=0.5,
+                                xmodal_weight=0.1, joint_forward=joint_forward)
     model.train(train)
-    model.semi_enabled = True
-    uv, z, conf = random_labels(4)
-    model.pseudo_store = {int(s.metainfo['id']): (uv[n], z[n], conf[n], True)
-                          for n, s in enumerate(samples)}
-    strong = inputs + 0.1 * torch.randn(inputs.shape, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
-        return model.loss({SUP: inputs * labelled_scale, STUDENT: strong, TEACHER: inputs},
-                          {b: samples for b in (SUP, STUDENT, TEACHER)})
+        return model.loss(*step_branches(student_batch, labelled_scale))
 
 
 def test_joint_forward_gives_the_same_losses_with_fixed_statistics(student_batch):
