@@ -192,6 +192,7 @@ def test_stage1_seed_trains_stage_1_with_it_and_refuses_a_stage_1_of_another(
         err = capsys.readouterr().err
         assert (f'{osp.join(out, "source_only")} was trained with randomness.seed=3, not 0'
                 in err), err
+        assert 'give its seed as --stage1-seed' in err, err
     assert calls == []
 
 

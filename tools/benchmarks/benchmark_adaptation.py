@@ -81,7 +81,12 @@ stage-1 seed give the table over several stage-1 models::
 A stage-1 work dir is only reused when the config it was trained with has that seed, and a
 stage-2 work dir only when its saved config started from the stage-1 dir of this call and has
 its seed and the value of each ``--cfg-options`` key this call gives: a work dir trained
-otherwise is refused, named, before anything trains.
+otherwise is refused, named, before anything trains. So a later call that only trains stage 2
+from such a stage 1 passes its seed too::
+
+    python tools/benchmarks/benchmark_adaptation.py --out-dir work_dirs/adapt_s1_lr6 \
+        --stage1-dir work_dirs/adapt_s1 --stage1-seed 1 --runs tuned --seeds 0 1 --reuse \
+        --cfg-options optim_wrapper.optimizer.lr=6e-4
 
 An option would override what a run's own config sets on purpose (``no_pseudo``'s and
 ``continued``'s pseudo-label weight of 0, the ``*_long`` runs' schedule), so the benchmark
@@ -605,7 +610,9 @@ def main():
     if mismatched:
         parser.error('; '.join(f'{work_dir} was trained with randomness.seed={seed}, not {want}'
                                for work_dir, seed, want in mismatched) +
-                     '. Give this --stage1-seed its own --stage1-dir (or --out-dir)')
+                     '. To use it, give its seed as --stage1-seed (stage-2 calls need it too); '
+                     'to train another, give this --stage1-seed its own --stage1-dir (or '
+                     '--out-dir)')
     mismatched = stage2_mismatches(stage2, args)
     if mismatched:
         parser.error('; '.join(f'{work_dir} was trained with {key}={had!r}, not {want}'
