@@ -59,7 +59,7 @@ def test_disagreeing_views_lower_that_joints_confidence():
     assert float(conf[:, 8].max()) < 0.8 and float(conf[:, [0, 4, 12]].min()) > 0.99
 
 
-@pytest.mark.parametrize('scale', ['sigma', 'sigma_z', 'tau'])
+@pytest.mark.parametrize('scale', ['sigma', 'sigma_z', 'tau', 'min_depth'])
 def test_a_zero_scale_is_refused_rather_than_giving_nan_confidence(scale):
     """With sigma 0, views that agree exactly would get a confidence of exp(-0/0) = NaN."""
     with pytest.raises(ValueError, match=f'PseudoLabeller.{scale} must be > 0, got 0.0'):
@@ -96,6 +96,32 @@ def test_a_degenerate_hand_keeps_its_mean_with_zero_confidence():
     others = [0, 2, 3]
     torch.testing.assert_close(out['uv'][others], gt[others], atol=1e-3, rtol=0)
     assert float(out['confidence'][others].min()) > 0.99
+
+
+def test_a_hand_lifted_to_the_camera_keeps_its_mean_with_zero_confidence():
+    """Every view puts hand 1's middle MCP on its wrist's pixel, one reference bone deeper: the
+    reference bone points along the view ray, the lift puts the root at depth 0 and half the hand
+    behind the camera, and projected back, its correction would land off the image (the wrist at
+    the camera centre, the joints behind it mirrored). The hand keeps the views' mean, with
+    confidence 0; the other hands are labelled as without it."""
+    uvs, z, mats, K, gt = _inputs()
+    uvs, z = uvs.clone(), z.clone()
+    uvs[:, 1, 9] = uvs[:, 1, 0]
+    z[:, 1, 9] = z[:, 1, 0] + 1.0
+    out = PseudoLabeller()(uvs, z, mats, K, 64.0)
+    mean = out['views_uv'][:, 1].mean(0)
+    torch.testing.assert_close(out['uv'][1], mean, atol=1e-9, rtol=0)
+    torch.testing.assert_close(out['corrected_uv'][1], mean, atol=1e-9, rtol=0)
+    torch.testing.assert_close(out['z_rel'][1], z[0, 1], atol=1e-12, rtol=0)
+    assert float(out['confidence'][1].max()) == 0.0
+    others = [0, 2, 3]
+    torch.testing.assert_close(out['uv'][others], gt[others], atol=1e-3, rtol=0)
+    assert float(out['confidence'][others].min()) > 0.99
+    # so is a hand nearer than min_depth: these hands' nearest joints lie 2.39, 3.54, 4.00 and
+    # 3.39 reference bones in front of the camera
+    near = PseudoLabeller(min_depth=3.0)(*_inputs()[:4], 64.0)
+    assert float(near['confidence'][0].max()) == 0.0
+    assert float(near['confidence'][1:].min()) > 0.99
 
 
 def test_selection_modes():

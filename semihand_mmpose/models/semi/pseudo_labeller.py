@@ -25,6 +25,16 @@ class PseudoLabeller:
     (pixels divided by the crop side; ``z_rel``), and ``d_corr`` how far the corrector moved the
     joint (in units of the reference bone).
 
+    A hand the corrector cannot use keeps the views' mean and gets feasibility 0 on every joint:
+    a degenerate pose (see :class:`BiomechanicalCorrector`), and a pose whose lift puts a joint
+    less than ``min_depth`` reference bones in front of the camera. The lift takes the root depth
+    from the reference bone's image length; where that bone points along the view ray, the depth
+    is ill-determined (0 when the bone is a point in the image), and the corrected pose projects
+    back through ``K`` far off the image or mirrored. On the synthetic target two hands in 3,000
+    of a source-only model's round-0 labels lifted so: their corrected wrists landed 10^8-10^9 px
+    away, and those two joints put the round's mean label error, and the next round's movement,
+    at 31,000 px (selection had left both hands out, so training did not feel them).
+
     The depth term is off by default (``sigma_z=None``). Measured on the synthetic target with the
     source-only model (3,000 hands, three views): the spread of the views' depths is larger than
     that of their pixels and unrelated to the 2D error (Spearman +0.05 per hand), so with it in,
@@ -39,13 +49,18 @@ class PseudoLabeller:
             depth out of the confidence. Defaults to ``None``.
         tau (float): Scale of the feasibility term. Defaults to 0.1.
         use_consistency (bool): ``False`` drops the variance term. Defaults to ``True``.
+        min_depth (float): The least depth, in reference bones, of every joint of a lifted and of
+            a corrected pose for the correction to count (the synthetic hands' nearest joint lies
+            1.03 or more in front of the camera; a real hand 10 cm away, about 1). Defaults to
+            0.25.
     """
 
     def __init__(self, corrector: Optional[dict] = dict(type='BiomechanicalCorrector'),
                  sigma: float = 0.05, sigma_z: Optional[float] = None, tau: float = 0.1,
-                 use_consistency: bool = True) -> None:
+                 use_consistency: bool = True, min_depth: float = 0.25) -> None:
         # each scale divides a spread: 0 would make the confidence of views that agree 0/0 = NaN
-        for name, scale in (('sigma', sigma), ('sigma_z', sigma_z), ('tau', tau)):
+        for name, scale in (('sigma', sigma), ('sigma_z', sigma_z), ('tau', tau),
+                            ('min_depth', min_depth)):
             if scale is not None and not scale > 0:
                 raise ValueError(f'PseudoLabeller.{name} must be > 0, got {scale!r}')
         self.corrector = TASK_UTILS.build(corrector) if corrector is not None else None
@@ -53,6 +68,7 @@ class PseudoLabeller:
         self.sigma_z = sigma_z
         self.tau = tau
         self.use_consistency = use_consistency
+        self.min_depth = min_depth
 
     def __call__(self, uv_views: Tensor, z_views: Tensor, crop_matrices: Tensor, K: Tensor,
                  crop_size: float, is_left: Optional[Tensor] = None) -> Dict[str, Tensor]:
@@ -108,8 +124,8 @@ class PseudoLabeller:
 
         The pose is lifted to 3D with a unit reference bone (the corrector's limits are relative
         to it), corrected, and projected back through ``K``. A pose the corrector cannot use
-        (degenerate: its displacement is infinite) keeps its uncorrected pose and gets
-        feasibility 0.
+        (degenerate: its displacement is infinite; or a joint, lifted or corrected, less than
+        ``min_depth`` in front of the camera) keeps its uncorrected pose and gets feasibility 0.
 
         Args:
             uv (Tensor): (B, 21, 2) image pixels.
@@ -127,11 +143,14 @@ class PseudoLabeller:
         proj = corrected @ K.transpose(-1, -2)
         corrected_uv = proj[..., :2] / proj[..., 2:3].clamp_min(1e-9)
         corrected_z = corrected[..., 2] - corrected[:, :1, 2]
-        ok = torch.isfinite(displacement)
+        # NaN depths compare False, so a non-finite pose is left out here as well
+        in_front = (torch.minimum(joints[..., 2], corrected[..., 2]) >= self.min_depth).all(-1)
+        ok = torch.isfinite(displacement) & in_front[:, None]
         corrected_uv = torch.where(ok[..., None], corrected_uv, uv)
         corrected_z = torch.where(ok, corrected_z, z_rel)
+        feasibility = torch.exp(-(displacement.clamp_max(1e3) / self.tau) ** 2)
         return (corrected_uv, corrected_z,
-                torch.exp(-(displacement.clamp_max(1e3) / self.tau) ** 2))
+                torch.where(ok, feasibility, torch.zeros_like(feasibility)))
 
 
 def select(confidence: Tensor, mode: str = 'threshold', value: float = 0.5) -> Tensor:
