@@ -15,6 +15,9 @@ Example::
         work_dirs/pretrain_synth/iter_850.pth --num-samples 1500 \\
         --sets orig orig,rot+15,rot-15 orig,rot+25/s0.9,rot-25/s1.1/shift \\
         --limits-file work_dirs/limits/synth_source.npz
+
+``--true-parts`` adds the best set with its pixels, then its depths, then both replaced by the
+hidden labels': where its 3D error lies, and a check of the labels themselves.
 """
 import argparse
 import copy
@@ -59,6 +62,10 @@ def parse_args(argv=None):
                         + ', '.join(CANDIDATES))
     parser.add_argument('--limits-file', default=None,
                         help='also score the best set with the corrector built from this table')
+    parser.add_argument('--true-parts', action='store_true',
+                        help='also score the best set with its pixels, its depths, and both '
+                        'replaced by the hidden labels\' (how much of the 3D error is 2D, how '
+                        'much depth; with both, 0 mm unless the labels\' K or depths disagree)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings of the config, as in tools/train.py')
     return parser.parse_args(argv)
@@ -153,6 +160,22 @@ def score(fused: dict, labels: dict, keep: torch.Tensor) -> dict:
                 kept_epe2d_px=float(err2[keep.numpy()].mean()), spearman_conf_err2d=rho)
 
 
+def true_parts(name: str, fused: dict, labels: dict, selection: dict) -> Dict[str, dict]:
+    """Rows of ``fused`` scored with its pixels, its depths, and both taken from the hidden
+    labels: the 3D error left with true pixels is the depths' share, with true depths the
+    pixels'. With both the lift gives the labels' own 3D joints back, so a row far from 0 mm
+    says the labels' pixels, depths and ``K`` disagree (e.g. a converter's convention)."""
+    from semihand_mmpose.biomech.skeleton import REF_BONE
+    from semihand_mmpose.models.semi import select
+    gt3 = labels['joints']
+    bone = (gt3[:, REF_BONE[1]] - gt3[:, REF_BONE[0]]).norm(dim=-1)
+    true = dict(uv=labels['uv'], z_rel=(gt3[..., 2] - gt3[:, :1, 2]) / bone[:, None])
+    keep = select(fused['confidence'], **selection)
+    return {f'{name} ({tag})': score(dict(fused, **{k: true[k] for k in keys}), labels, keep)
+            for tag, keys in (('true pixels', ['uv']), ('true depths', ['z_rel']),
+                              ('true pixels and depths', ['uv', 'z_rel']))}
+
+
 def main(argv=None) -> dict:
     args = parse_args(argv)
     import semihand_mmpose  # noqa: F401  (registers the modules, patches checkpoint loading)
@@ -209,8 +232,10 @@ def main(argv=None) -> dict:
         fused = fuse(view_set, labeller)
         rows[f'set {",".join(view_set)}'] = score(fused, labels,
                                                   select(fused['confidence'], **selection))
+    best = min((s for s in sets), key=lambda s: rows[f'set {",".join(s)}']['epe3d_mm'])
+    if args.true_parts:
+        rows.update(true_parts(f'set {",".join(best)}', fuse(best, labeller), labels, selection))
     if args.limits_file:
-        best = min((s for s in sets), key=lambda s: rows[f'set {",".join(s)}']['epe3d_mm'])
         for tag, corrector in (('no corrector', None),
                                ('limits file', dict(type='BiomechanicalCorrector',
                                                     limits_file=args.limits_file))):
