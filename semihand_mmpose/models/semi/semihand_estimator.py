@@ -224,9 +224,10 @@ class SemiHandEstimator(BaseModel):
         Why: in two forwards each domain's batch is normalised with its own statistics, so
         batch norm evens out what differs between the domains and the weights need not; in one
         the weights must. On the synthetic domains (the tuned setting at 6e-4, three seeds from
-        each of four stage-1 models) one forward scored +0.0048, +0.0033 and +0.0033 on 2,000
-        fresh target hands from three and -0.0041 from the fourth (docs/results.md, "One forward
-        for both domains" and "... from three more stage-1 models"), so it stays an option.
+        each of five stage-1 models) one forward scored +0.0048, +0.0033, +0.0033 and +0.0027 on
+        2,000 fresh target hands from four and -0.0041 from the fifth (docs/results.md, "One
+        forward for both domains" and "... from three more stage-1 models"), so it stays an
+        option.
         """
         n = len(inputs[SUP])
         feats = self.student.extract_feat(torch.cat([inputs[SUP], inputs[STUDENT]]))
