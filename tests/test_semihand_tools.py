@@ -211,12 +211,15 @@ def test_a_round_that_keeps_nothing_is_logged_as_a_warning(tmp_path, caplog):
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and 'round 0 keeps no pseudo-label' in warnings[0]
     assert 'mean confidence 0.3000' in warnings[0] and 'selection.value' in warnings[0]
+    assert 'zero_confidence' not in caplog.text
     caplog.clear()
     labels['keep'][1] = labels['keep_joints'][1, 0] = True
+    labels['confidence'][3] = 0.0  # a hand the labeller could not use
     with caplog.at_level(logging.INFO, logger='semihand_test'):
         hook._log_round(runner, 1, labels)
     assert not [r for r in caplog.records if r.levelno == logging.WARNING]
     assert 'SemiHand round 1: kept: 0.2500' in caplog.text
+    assert 'zero_confidence: 0.2500' in caplog.text
     assert [row['round'] for row in read_round_log(
         osp.join(tmp_path, 'pseudo_labels', 'rounds.json'), 2)] == [0, 1]
 

@@ -38,10 +38,10 @@ class SemiHandHook(Hook):
       round is written atomically to ``<work_dir>/pseudo_labels/round_XXX.pth`` with its
       confidences and selections (``keep`` of samples, ``keep_joints``), and a resumed run
       reloads the latest round (checking that it belongs to this dataset and is whole).
-    - Per round the log shows the fraction of samples (and joints) kept, the mean confidence and
-      the mean movement of the pseudo-labels since the previous round (pixels; the paper's
-      convergence curve), plus the pseudo-labels' own 2D error where the unlabelled set has
-      hidden labels.
+    - Per round the log shows the fraction of samples (and joints) kept, the mean confidence,
+      the fraction of hands with confidence 0 where there are any, and the mean movement of the
+      pseudo-labels since the previous round (pixels; the paper's convergence curve), plus the
+      pseudo-labels' own 2D error where the unlabelled set has hidden labels.
 
     Args:
         pseudo_dataloader (dict): Loader over the unlabelled set with the teacher's views only
@@ -463,6 +463,12 @@ class SemiHandHook(Hook):
                      confidence=float(labels['confidence'].mean()))
         if not labels['keep_joints'][labels['keep']].all():
             stats['kept_joints'] = float(labels['keep_joints'].mean())
+        # hands the pseudo-labeller could not use (a degenerate pose, or one lifted to the
+        # camera) get confidence 0 on every joint, which selection by threshold or top fraction
+        # leaves out: logged where there are any (their labels still count in the error)
+        unusable = float((labels['confidence'].max(-1) == 0).mean())
+        if unusable > 0:
+            stats['zero_confidence'] = unusable
         if self.previous is not None:
             moves = [np.linalg.norm(current[i] - self.previous[i], axis=-1).mean()
                      for i in current if i in self.previous]
