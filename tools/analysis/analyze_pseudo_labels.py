@@ -142,11 +142,11 @@ def predict_views(model, hook, names: List[str], num_samples: int) -> dict:
 def score(fused: dict, labels: dict, keep: torch.Tensor) -> dict:
     """Errors of fused pseudo-labels against the hidden labels, in 3D under ``Hand3DMetric``'s
     default protocol (root-relative, scaled to the ground truth's reference bone)."""
-    from semihand_mmpose.biomech.skeleton import REF_BONE
+    from semihand_mmpose.biomech.skeleton import reference_length
     from semihand_mmpose.evaluation.metrics.hand3d_metric import joint_errors, pck_auc
     from semihand_mmpose.geometry import lift_25d_to_3d
     gt_uv, gt3, K = labels['uv'], labels['joints'], labels['K']
-    bone = (gt3[:, REF_BONE[1]] - gt3[:, REF_BONE[0]]).norm(dim=-1)
+    bone = reference_length(gt3)
     joints = lift_25d_to_3d(fused['uv'].double(), fused['z_rel'].double(), K, bone).numpy()
     valid = np.ones(joints.shape[1], bool)
     err3 = np.stack([joint_errors(p, g, valid, 'root', 'gt_bone')
@@ -165,10 +165,10 @@ def true_parts(name: str, fused: dict, labels: dict, selection: dict) -> Dict[st
     labels: the 3D error left with true pixels is the depths' share, with true depths the
     pixels'. With both the lift gives the labels' own 3D joints back, so a row far from 0 mm
     says the labels' pixels, depths and ``K`` disagree (e.g. a converter's convention)."""
-    from semihand_mmpose.biomech.skeleton import REF_BONE
+    from semihand_mmpose.biomech.skeleton import reference_length
     from semihand_mmpose.models.semi import select
     gt3 = labels['joints']
-    bone = (gt3[:, REF_BONE[1]] - gt3[:, REF_BONE[0]]).norm(dim=-1)
+    bone = reference_length(gt3)
     true = dict(uv=labels['uv'], z_rel=(gt3[..., 2] - gt3[:, :1, 2]) / bone[:, None])
     keep = select(fused['confidence'], **selection)
     return {f'{name} ({tag})': score(dict(fused, **{k: true[k] for k in keys}), labels, keep)
