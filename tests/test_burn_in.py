@@ -147,10 +147,12 @@ def test_one_config_schedule_is_pretraining_then_fine_tuning():
 
 
 @pytest.mark.parametrize('option, value', [('round_interval', 0), ('round_interval', 2.5),
-                                           ('burn_in_iters', -1)])
+                                           ('burn_in_iters', -1), ('warn_zero_confidence', 5),
+                                           ('warn_zero_confidence', -0.1)])
 def test_a_schedule_that_cannot_run_is_refused(option, value):
     """A round every 0 iterations would divide by zero at the first step after burn-in; a
-    negative or fractional count is a typo, not a schedule."""
+    negative or fractional count is a typo, not a schedule; a warning share outside [0, 1]
+    (5 meant as percent) would never or always warn."""
     with pytest.raises(ValueError, match=f'{option} .*got {value}'):
         SemiHandHook(mode='online', **{option: value})
 

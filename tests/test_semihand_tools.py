@@ -192,7 +192,8 @@ def test_a_round_goes_to_disk_and_back_whole_or_not_at_all(tmp_path):
 
 def test_a_round_that_keeps_nothing_is_logged_as_a_warning(tmp_path, caplog):
     """A selection that keeps no joint makes the pseudo-label loss 0 until the next round: the
-    round says so, with the setting to change, instead of training on silently."""
+    round says so, with the setting to change, instead of training on silently. So does a round
+    where more than ``warn_zero_confidence`` of the hands are unusable (a wrong camera)."""
     import logging
     from types import SimpleNamespace
 
@@ -217,11 +218,20 @@ def test_a_round_that_keeps_nothing_is_logged_as_a_warning(tmp_path, caplog):
     labels['confidence'][3] = 0.0  # a hand the labeller could not use
     with caplog.at_level(logging.INFO, logger='semihand_test'):
         hook._log_round(runner, 1, labels)
-    assert not [r for r in caplog.records if r.levelno == logging.WARNING]
     assert 'SemiHand round 1: kept: 0.2500' in caplog.text
     assert 'zero_confidence: 0.2500' in caplog.text
     assert [row['round'] for row in read_round_log(
         osp.join(tmp_path, 'pseudo_labels', 'rounds.json'), 2)] == [0, 1]
+    # a quarter of the hands unusable is far above a right camera's share: warned, naming K
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and 'round 1: 25.0% of the hands get confidence 0' in warnings[0]
+    assert 'camera K' in warnings[0]
+    caplog.clear()
+    hook = SemiHandHook(pseudo_dataloader=dict(), warn_zero_confidence=0.25)
+    with caplog.at_level(logging.INFO, logger='semihand_test'):
+        hook._log_round(runner, 1, labels)
+    assert 'zero_confidence: 0.2500' in caplog.text
+    assert not [r for r in caplog.records if r.levelno == logging.WARNING]
 
 
 def test_online_mean_teacher_mode_and_its_resume(tmp_path, synthetic_root):

@@ -80,6 +80,10 @@ class SemiHandHook(Hook):
             :meth:`_restart_optimizer`), for the param schedulers that begin at ``burn_in_iters``
             to act on (MMEngine's schedulers scale the current rate and cannot raise it past a
             decayed one). ``None`` keeps the optimiser going. Defaults to None.
+        warn_zero_confidence (float): Warn when more than this fraction of a round's hands get
+            confidence 0 (a degenerate pose, or a joint lifted to or behind the camera), most
+            likely from a wrong camera ``K``: on the synthetic target 0.07% do with the true
+            ``K``, 1% with the focal length halved, 49% with it quartered. Defaults to 0.05.
     """
 
     priority = 'NORMAL'
@@ -91,7 +95,8 @@ class SemiHandHook(Hook):
                  val_before_adaptation: bool = False,
                  label_with: str = 'student',
                  eval_target_bn: bool = False,
-                 fine_tune_lr: Optional[float] = None) -> None:
+                 fine_tune_lr: Optional[float] = None,
+                 warn_zero_confidence: float = 0.05) -> None:
         if mode not in ('online', 'offline'):
             raise ValueError(f'mode must be "online" or "offline", got {mode!r}')
         if not isinstance(burn_in_iters, int) or burn_in_iters < 0:
@@ -106,6 +111,9 @@ class SemiHandHook(Hook):
         if eval_target_bn and (pseudo_dataloader is None or adapt_bn_batches <= 0):
             raise ValueError('eval_target_bn needs a pseudo_dataloader over the unlabelled set and '
                              f'adapt_bn_batches > 0, got adapt_bn_batches={adapt_bn_batches}')
+        if not 0.0 <= warn_zero_confidence <= 1.0:
+            raise ValueError('warn_zero_confidence is a fraction of the hands, in [0, 1]; got '
+                             f'{warn_zero_confidence!r}')
         self.mode = mode
         self.burn_in_iters = burn_in_iters
         self.round_interval = round_interval
@@ -116,6 +124,7 @@ class SemiHandHook(Hook):
         self.eval_target_bn = eval_target_bn
         self.label_with = label_with
         self.fine_tune_lr = fine_tune_lr
+        self.warn_zero_confidence = warn_zero_confidence
         self._eval_saved = None
         self._loader = None
         self._dataset_fingerprint: Optional[str] = None
@@ -494,6 +503,15 @@ class SemiHandHook(Hook):
                 f'{stats["confidence"]:.4f}): the pseudo-label loss is 0 until the next round; '
                 'lower model.semi_train_cfg.selection.value (or joint_selection.value) or use '
                 "mode='top_fraction'")
+        if stats.get('zero_confidence', 0.0) > self.warn_zero_confidence:
+            # such hands weigh 0 in the pseudo-label loss even where selection by top fraction
+            # keeps them: far fewer hands than the selection says would train, without a word
+            runner.logger.warning(
+                f'SemiHand round {index}: {stats["zero_confidence"]:.1%} of the hands get '
+                'confidence 0 (their lift puts a joint at or behind the camera): check the '
+                "unlabelled set's camera K, whose focal length and principal point must be in "
+                'pixels of the image the keypoints are in; a focal length too short (e.g. one '
+                'for a smaller image) does this')
 
     def _label_errors(self, current: Dict[int, np.ndarray]) -> Optional[np.ndarray]:
         """(N, K) 2D error (px) of each pseudo-label's joints against the hidden label, in
