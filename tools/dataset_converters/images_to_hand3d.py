@@ -159,7 +159,10 @@ def main(argv=None) -> dict:
     parser.add_argument('--boxes', help='JSON: image file name -> list of [x, y, w, h] (or '
                         '{"bbox": [...], "hand_side": ...}); default: each image is one hand')
     camera = parser.add_mutually_exclusive_group()
-    camera.add_argument('--focal', type=float, help='focal length in pixels')
+    camera.add_argument('--focal', type=float,
+                        help='focal length in pixels of these images: a calibration made at '
+                        'another resolution scales with the width (one far too short lifts the '
+                        'hands to the camera, and each pseudo-label round warns)')
     camera.add_argument('--fov', type=float, default=60.0,
                         help='horizontal field of view in degrees, where --focal is not known')
     parser.add_argument('--hand-side', default='right', choices=HAND_SIDES)
