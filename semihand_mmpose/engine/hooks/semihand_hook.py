@@ -508,10 +508,10 @@ class SemiHandHook(Hook):
             # keeps them: far fewer hands than the selection says would train, without a word
             runner.logger.warning(
                 f'SemiHand round {index}: {stats["zero_confidence"]:.1%} of the hands get '
-                'confidence 0 (their lift puts a joint at or behind the camera): check the '
-                "unlabelled set's camera K, whose focal length and principal point must be in "
-                'pixels of the image the keypoints are in; a focal length too short (e.g. one '
-                'for a smaller image) does this')
+                'confidence 0 (a degenerate pose, or a lift that puts a joint at or behind the '
+                "camera): check the unlabelled set's camera K, whose focal length and principal "
+                'point must be in pixels of the image the keypoints are in; a focal length too '
+                'short (e.g. one for a smaller image) does this')
 
     def _label_errors(self, current: Dict[int, np.ndarray]) -> Optional[np.ndarray]:
         """(N, K) 2D error (px) of each pseudo-label's joints against the hidden label, in
