@@ -124,6 +124,25 @@ def test_a_hand_lifted_to_the_camera_keeps_its_mean_with_zero_confidence():
     assert float(near['confidence'][1:].min()) > 0.99
 
 
+@pytest.mark.parametrize('focal_scale, unusable', [(0.1, [0, 1, 2, 3]), (0.25, [0, 1, 2]),
+                                                     (0.5, []), (10.0, [])])
+def test_a_focal_length_far_too_short_leaves_the_hands_unusable(focal_scale, unusable):
+    """What SemiHandHook's ``warn_zero_confidence`` looks for. The lift's root depth grows with
+    the focal length while the relative depths stay in reference bones, so a focal length far too
+    short brings each hand to the camera: its nearest joints (2.39 to 4.00 bones away with the
+    true ``K``) come within ``min_depth`` or go behind it, and the hand gets confidence 0. Half or
+    ten times the focal length leaves every hand usable (the 3D it bends costs some joints a
+    little feasibility)."""
+    uvs, z, mats, K, _ = _inputs()
+    K = K.clone()
+    K[:, :2, :2] *= focal_scale
+    confidence = PseudoLabeller()(uvs, z, mats, K, 64.0)['confidence']
+    assert [i for i in range(4) if float(confidence[i].max()) == 0.0] == unusable
+    usable = [i for i in range(4) if i not in unusable]
+    if usable:
+        assert float(confidence[usable].mean(-1).min()) > 0.8
+
+
 def test_selection_modes():
     conf = torch.tensor([[0.9] * 21, [0.2] * 21, [0.6] * 21, [0.5] * 21])
     assert select(conf, 'threshold', 0.55).tolist() == [True, False, True, False]
