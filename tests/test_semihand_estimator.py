@@ -126,8 +126,9 @@ def test_offline_pseudo_label_loss_leaves_out_unselected_joints(student_batch):
 
 @pytest.mark.parametrize('threshold', [0.0, 1.1], ids=['keeps-all', 'keeps-none'])
 def test_online_steps_log_the_fraction_kept_and_the_mean_confidence(student_batch, threshold):
-    """Online mode has no rounds to log its selection: ``pseudo_kept`` and ``pseudo_confidence``
-    come with the losses, equal to the teacher's fused labels' by hand, and MMEngine's total
+    """Online mode has no rounds to log its selection: ``pseudo_kept``, ``pseudo_confidence`` and
+    ``pseudo_zero_confidence`` come with the losses, equal to the teacher's fused labels' by
+    hand, and MMEngine's total
     leaves them out. A threshold that keeps nothing shows as ``pseudo_kept`` 0 next to its zero
     pseudo-label loss."""
     inputs, samples = student_batch
@@ -141,6 +142,8 @@ def test_online_steps_log_the_fraction_kept_and_the_mean_confidence(student_batc
     kept = float((fused['confidence'] >= threshold).float().mean())
     assert kept == (1.0 if threshold == 0.0 else 0.0)
     assert float(losses['pseudo_kept']) == kept
+    assert float(losses['pseudo_zero_confidence']) == float(
+        (fused['confidence'].max(-1).values == 0).float().mean())
     assert (float(losses['loss_pseudo_coord']) > 0) == (kept > 0)
     total, log_vars = model.parse_losses(losses)
     assert float(total) == pytest.approx(sum(float(v) for k, v in losses.items() if 'loss' in k))

@@ -234,6 +234,30 @@ def test_a_round_that_keeps_nothing_is_logged_as_a_warning(tmp_path, caplog):
     assert not [r for r in caplog.records if r.levelno == logging.WARNING]
 
 
+def test_online_steps_with_many_unusable_hands_are_warned_once(caplog):
+    """Online, each step logs its batch's ``pseudo_zero_confidence``; the hook averages
+    ``ONLINE_WINDOW`` steps before comparing, so one unusable hand in one batch of 16 (6%) does
+    not warn, a quarter of the hands over the window does, once a run."""
+    import logging
+    from types import SimpleNamespace
+
+    from semihand_mmpose.engine import SemiHandHook
+    runner = SimpleNamespace(model=torch.nn.Linear(1, 1), iter=10, max_iters=10 ** 6,
+                             logger=logging.getLogger('semihand_online_test'))
+    hook = SemiHandHook(mode='online')
+    steps = [1 / 16] + [0.0] * (SemiHandHook.ONLINE_WINDOW - 1)
+    with caplog.at_level(logging.WARNING, logger='semihand_online_test'):
+        for unusable in steps + [0.25] * (SemiHandHook.ONLINE_WINDOW - 1):
+            hook.after_train_iter(runner, 0, outputs=dict(pseudo_zero_confidence=unusable))
+        assert not caplog.records
+        hook.after_train_iter(runner, 0, outputs=dict(pseudo_zero_confidence=0.25))
+        for _ in range(2 * SemiHandHook.ONLINE_WINDOW):
+            hook.after_train_iter(runner, 0, outputs=dict(pseudo_zero_confidence=0.25))
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len(warnings) == 1 and 'online steps: 25.0% of the hands get confidence 0' in warnings[0]
+    assert 'camera K' in warnings[0]
+
+
 def test_online_mean_teacher_mode_and_its_resume(tmp_path, synthetic_root):
     """configs/semihand_synth_online.py with a burn-in of 2 iterations, run to 6; then the same run
     resumed from its checkpoint after 4 ends with the same student and EMA teacher, bit for bit:
@@ -249,7 +273,7 @@ def test_online_mean_teacher_mode_and_its_resume(tmp_path, synthetic_root):
     log = _run(run[:2] + ['--work-dir', str(whole)] + run[2:], ROOT)
     assert 'unlabelled losses on after 2 iterations (online pseudo-labels)' in log
     assert 'loss_pseudo_coord' in log and 'synthetic_target/AUC' in log
-    assert 'pseudo_kept' in log and 'pseudo_confidence' in log
+    assert 'pseudo_kept' in log and 'pseudo_confidence' in log and 'pseudo_zero_confidence' in log
     assert 'the teacher starts with batch-norm statistics of the unlabelled images' in log
     # validated before adaptation and at the end, with the target images' statistics (AdaBN)
     assert log.count('evaluating with batch-norm statistics of the unlabelled images') == 2

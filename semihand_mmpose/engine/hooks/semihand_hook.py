@@ -80,13 +80,17 @@ class SemiHandHook(Hook):
             :meth:`_restart_optimizer`), for the param schedulers that begin at ``burn_in_iters``
             to act on (MMEngine's schedulers scale the current rate and cannot raise it past a
             decayed one). ``None`` keeps the optimiser going. Defaults to None.
-        warn_zero_confidence (float): Warn when more than this fraction of a round's hands get
-            confidence 0 (a degenerate pose, or a joint lifted to or behind the camera), most
-            likely from a wrong camera ``K``: on the synthetic target 0.07% do with the true
-            ``K``, 1% with the focal length halved, 49% with it quartered. Defaults to 0.05.
+        warn_zero_confidence (float): Warn when more than this fraction of a round's hands (online:
+            of the hands of the last ``ONLINE_WINDOW`` steps, once a run) get confidence 0 (a
+            degenerate pose, or a joint lifted to or behind the camera), most likely from a wrong
+            camera ``K``: on the synthetic target 0.07% do with the true ``K``, 1% with the focal
+            length halved, 49% with it quartered. Defaults to 0.05.
     """
 
     priority = 'NORMAL'
+    #: online steps whose ``pseudo_zero_confidence`` are averaged before it is compared with
+    #: ``warn_zero_confidence``: one batch of 16 hands holds one unusable hand (6%) by chance
+    ONLINE_WINDOW = 50
 
     def __init__(self, pseudo_dataloader: Optional[dict] = None, mode: str = 'offline',
                  burn_in_iters: int = 0, round_interval: int = 500,
@@ -125,6 +129,8 @@ class SemiHandHook(Hook):
         self.label_with = label_with
         self.fine_tune_lr = fine_tune_lr
         self.warn_zero_confidence = warn_zero_confidence
+        self._online_unusable = []  # the last online steps' pseudo_zero_confidence
+        self._online_warned = False
         self._eval_saved = None
         self._loader = None
         self._dataset_fingerprint: Optional[str] = None
@@ -226,6 +232,21 @@ class SemiHandHook(Hook):
               and (step - self.burn_in_iters) % self.round_interval == 0
               and step < runner.max_iters):
             self._untimed(runner, lambda: self.run_round(runner, model, step))
+        if self.mode == 'online' and outputs and 'pseudo_zero_confidence' in outputs:
+            self._watch_online(runner, float(outputs['pseudo_zero_confidence']))
+
+    def _watch_online(self, runner, unusable: float) -> None:
+        """Online steps have no round to log: warn (once a run) when the hands with confidence 0
+        in the last ``ONLINE_WINDOW`` steps are more than ``warn_zero_confidence``."""
+        if self._online_warned:
+            return
+        self._online_unusable.append(unusable)
+        if len(self._online_unusable) == self.ONLINE_WINDOW:
+            share = float(np.mean(self._online_unusable))
+            self._online_unusable = []
+            if share > self.warn_zero_confidence:
+                self._online_warned = True
+                self._warn_unusable(runner, f'the last {self.ONLINE_WINDOW} online steps', share)
 
     @staticmethod
     def _untimed(runner, work: Callable[[], None]) -> None:
@@ -504,14 +525,18 @@ class SemiHandHook(Hook):
                 'lower model.semi_train_cfg.selection.value (or joint_selection.value) or use '
                 "mode='top_fraction'")
         if stats.get('zero_confidence', 0.0) > self.warn_zero_confidence:
-            # such hands weigh 0 in the pseudo-label loss even where selection by top fraction
-            # keeps them: far fewer hands than the selection says would train, without a word
-            runner.logger.warning(
-                f'SemiHand round {index}: {stats["zero_confidence"]:.1%} of the hands get '
-                'confidence 0 (a degenerate pose, or a lift that puts a joint at or behind the '
-                "camera): check the unlabelled set's camera K, whose focal length and principal "
-                'point must be in pixels of the image the keypoints are in; a focal length too '
-                'short (e.g. one for a smaller image) does this')
+            self._warn_unusable(runner, f'round {index}', stats['zero_confidence'])
+
+    @staticmethod
+    def _warn_unusable(runner, where: str, share: float) -> None:
+        # such hands weigh 0 in the pseudo-label loss even where selection by top fraction
+        # keeps them: far fewer hands than the selection says would train, without a word
+        runner.logger.warning(
+            f'SemiHand {where}: {share:.1%} of the hands get confidence 0 (a degenerate pose, '
+            "or a lift that puts a joint at or behind the camera): check the unlabelled set's "
+            'camera K, whose focal length and principal point must be in pixels of the image '
+            'the keypoints are in; a focal length too short (e.g. one for a smaller image) '
+            'does this')
 
     def _label_errors(self, current: Dict[int, np.ndarray]) -> Optional[np.ndarray]:
         """(N, K) 2D error (px) of each pseudo-label's joints against the hidden label, in

@@ -275,17 +275,20 @@ class SemiHandEstimator(BaseModel):
         confidence (or 1) where selected, 0 elsewhere, averaged over the weights.
 
         Online, where no round logs them, the batch's fraction of joints kept
-        (``pseudo_kept``) and mean confidence (``pseudo_confidence``) come with the losses:
-        MMEngine logs them and leaves them out of the total (no ``loss`` in the name), so a
-        selection that keeps nothing shows as 0 rather than as a quietly zero loss."""
+        (``pseudo_kept``), mean confidence (``pseudo_confidence``) and fraction of hands with
+        confidence 0 (``pseudo_zero_confidence``, which :class:`SemiHandHook` watches) come with
+        the losses: MMEngine logs them and leaves them out of the total (no ``loss`` in the
+        name), so a selection that keeps nothing shows as 0 rather than as a quietly zero loss."""
         cfg = self.semi_train_cfg
         stats = {}
         if cfg['mode'] == 'online':
             pseudo = self.predict_pseudo_labels(inputs, samples)
             _, keep = select_pseudo_labels(pseudo['confidence'], cfg['selection'],
                                            cfg['joint_selection'])
+            unusable = (pseudo['confidence'].max(-1).values == 0).float().mean()
             stats = dict(pseudo_kept=keep.float().mean().to(uv.device),  # keep: (B, K) joints
-                         pseudo_confidence=pseudo['confidence'].float().mean().to(uv.device))
+                         pseudo_confidence=pseudo['confidence'].float().mean().to(uv.device),
+                         pseudo_zero_confidence=unusable.to(uv.device))
         else:
             pseudo = self._stored_pseudo_labels(samples[STUDENT])
             keep = pseudo['keep']
