@@ -128,9 +128,8 @@ def test_offline_pseudo_label_loss_leaves_out_unselected_joints(student_batch):
 def test_online_steps_log_the_fraction_kept_and_the_mean_confidence(student_batch, threshold):
     """Online mode has no rounds to log its selection: ``pseudo_kept``, ``pseudo_confidence`` and
     ``pseudo_zero_confidence`` come with the losses, equal to the teacher's fused labels' by
-    hand, and MMEngine's total
-    leaves them out. A threshold that keeps nothing shows as ``pseudo_kept`` 0 next to its zero
-    pseudo-label loss."""
+    hand, and MMEngine's total leaves them out. A threshold that keeps nothing shows as
+    ``pseudo_kept`` 0 next to its zero pseudo-label loss."""
     inputs, samples = student_batch
     model = offline_model(mode='online', selection=dict(mode='threshold', value=threshold))
     with torch.no_grad():
