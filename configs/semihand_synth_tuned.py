@@ -8,10 +8,10 @@
 # target split makes the same two choices; on it, and on 2,000 fresh target hands, a stage-2 rate
 # of 6e-4 (`--cfg-options optim_wrapper.optimizer.lr=6e-4`) adds 0.005 more, on target test 0.0002
 # (docs/results.md, "A held-out check"). At that rate, one student forward for both domains
-# (`model.semi_train_cfg.joint_forward=True`) added 0.0027 to 0.0048 on the 2,000 hands from
-# four stage-1 models and took 0.0041 off from a fifth; at this config's rate 0.0034 to 0.0046
-# from the same four and 0.0040 off from the same fifth (docs/results.md, "One forward for both
-# domains" and "... from three more stage-1 models"); left off here.
+# (`model.semi_train_cfg.joint_forward=True`) added 0.0021 to 0.0048 on the 2,000 hands from
+# five stage-1 models and took 0.0041 off from a sixth; at this config's rate 0.0034 to 0.0046
+# from the same five and 0.0040 off from the same sixth (docs/results.md, "One forward for both
+# domains", "... from three more stage-1 models" and "A sixth stage-1 model"); left off here.
 _base_ = ['./semihand_synth_finetune.py']
 
 model = dict(semi_train_cfg=dict(pseudo_weight=0.25))

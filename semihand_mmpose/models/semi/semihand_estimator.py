@@ -224,10 +224,10 @@ class SemiHandEstimator(BaseModel):
         Why: in two forwards each domain's batch is normalised with its own statistics, so
         batch norm evens out what differs between the domains and the weights need not; in one
         the weights must. On the synthetic domains (the tuned setting at 6e-4, three seeds from
-        each of five stage-1 models) one forward scored +0.0048, +0.0033, +0.0033 and +0.0027 on
-        2,000 fresh target hands from four and -0.0041 from the fifth, at 4e-4 +0.0034 to +0.0046
-        from the same four and -0.0040 from the same fifth (docs/results.md, "One forward for
-        both domains" and "... from three more stage-1 models"), so it stays an option.
+        each of six stage-1 models) one forward scored +0.0021 to +0.0048 on 2,000 fresh target
+        hands from five and -0.0041 from the sixth, at 4e-4 +0.0034 to +0.0046 from the same five
+        and -0.0040 from the same sixth (docs/results.md, "One forward for both domains", "...
+        from three more stage-1 models" and "A sixth stage-1 model"), so it stays an option.
         """
         n = len(inputs[SUP])
         feats = self.student.extract_feat(torch.cat([inputs[SUP], inputs[STUDENT]]))
