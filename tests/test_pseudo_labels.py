@@ -7,7 +7,7 @@ from semihand_mmpose.datasets.synthetic import generator
 from semihand_mmpose.datasets.transforms import FixedBBoxTransform, HandAffine
 from semihand_mmpose.geometry import apply_affine
 from semihand_mmpose.models.semi import (PseudoLabeller, rasterize_hand_mask, select,
-                                         select_joints)
+                                         select_joints, unusable_share)
 
 
 def _views(sample, transforms):
@@ -141,6 +141,15 @@ def test_a_focal_length_far_too_short_leaves_the_hands_unusable(focal_scale, unu
     usable = [i for i in range(4) if i not in unusable]
     if usable:
         assert float(confidence[usable].mean(-1).min()) > 0.8
+
+
+def test_unusable_share_counts_hands_with_every_joint_at_zero():
+    """A hand is unusable only when every joint is at 0; one joint at 0 (a fingertip the views
+    disagree on) leaves it usable."""
+    conf = torch.tensor([[0.0, 0.0, 0.0], [0.5, 0.0, 0.0], [0.0, 0.0, 0.0], [1.0, 1.0, 1.0]])
+    assert float(unusable_share(conf)) == 0.5
+    assert float(unusable_share(conf[1:2])) == 0.0
+    assert unusable_share(conf).dtype == torch.float64
 
 
 def test_selection_modes():

@@ -19,7 +19,7 @@ from semihand_mmpose.engine.batch_norm_adaptation import adapt_batch_norm, resto
 from semihand_mmpose.engine.pseudo_label_rounds import (dataset_fingerprint, load_round,
                                                         read_round_log, save_round,
                                                         write_round_log)
-from semihand_mmpose.models.semi.pseudo_labeller import select_pseudo_labels
+from semihand_mmpose.models.semi.pseudo_labeller import select_pseudo_labels, unusable_share
 from semihand_mmpose.models.semi.semihand_estimator import TEACHER
 
 DATA_BATCH = Optional[dict]
@@ -496,7 +496,7 @@ class SemiHandHook(Hook):
         # hands the pseudo-labeller could not use (a degenerate pose, or one lifted to the
         # camera) get confidence 0 on every joint, which selection by threshold or top fraction
         # leaves out: logged where there are any (their labels still count in the error)
-        unusable = float((labels['confidence'].max(-1) == 0).mean())
+        unusable = float(unusable_share(torch.as_tensor(labels['confidence'])))
         if unusable > 0:
             stats['zero_confidence'] = unusable
         if self.previous is not None:

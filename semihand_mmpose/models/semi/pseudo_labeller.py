@@ -210,6 +210,18 @@ def select_joints(confidence: Tensor, mode: str = 'all', value: float = 0.5) -> 
         f'joint selection mode must be "threshold", "top_fraction" or "all", got {mode!r}')
 
 
+def unusable_share(confidence: Tensor) -> Tensor:
+    """The fraction of hands the labeller could not use (confidence 0 on every joint: a
+    degenerate pose, or one lifted to the camera, see :class:`PseudoLabeller`), from per-joint
+    confidences (B, K). The rounds log it as ``zero_confidence`` and online steps as
+    ``pseudo_zero_confidence``; a large one means a wrong camera ``K``.
+
+    Returns:
+        Tensor: a 0-dim float64 tensor.
+    """
+    return (confidence.amax(-1) == 0).double().mean()
+
+
 def select_pseudo_labels(confidence: Tensor, selection: dict,
                          joint_selection: dict) -> Tuple[Tensor, Tensor]:
     """Both selections of a set of pseudo-labels (B, K), as training uses them.

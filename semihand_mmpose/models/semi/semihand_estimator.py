@@ -15,7 +15,7 @@ from torch import Tensor
 from semihand_mmpose.biomech.corrector import BiomechanicalCorrector
 from semihand_mmpose.geometry import apply_affine, lift_25d_to_3d
 from .pose_rasterizer import rasterize_hand_mask
-from .pseudo_labeller import select_pseudo_labels
+from .pseudo_labeller import select_pseudo_labels, unusable_share
 
 #: Branch names of mmdet's MultiBranch that this model reads.
 SUP, STUDENT, TEACHER = 'sup', 'unsup_student', 'unsup_teacher'
@@ -285,10 +285,10 @@ class SemiHandEstimator(BaseModel):
             pseudo = self.predict_pseudo_labels(inputs, samples)
             _, keep = select_pseudo_labels(pseudo['confidence'], cfg['selection'],
                                            cfg['joint_selection'])
-            unusable = (pseudo['confidence'].max(-1).values == 0).float().mean()
             stats = dict(pseudo_kept=keep.float().mean().to(uv.device),  # keep: (B, K) joints
                          pseudo_confidence=pseudo['confidence'].float().mean().to(uv.device),
-                         pseudo_zero_confidence=unusable.to(uv.device))
+                         pseudo_zero_confidence=unusable_share(pseudo['confidence']).to(
+                             uv.device))
         else:
             pseudo = self._stored_pseudo_labels(samples[STUDENT])
             keep = pseudo['keep']
