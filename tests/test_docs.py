@@ -34,6 +34,7 @@ def github_anchor(heading: str) -> str:
 
 
 def anchors(rel_path: str) -> Set[str]:
+    """The fragments of every heading of ``rel_path``."""
     return {
         github_anchor(m.group(1))
         for m in re.finditer(r'^#+\s+(.*)$', _prose(rel_path), re.M)
@@ -42,7 +43,7 @@ def anchors(rel_path: str) -> Set[str]:
 
 def dead_links(rel_path: str) -> List[Tuple[str, str]]:
     """``(link, why)`` for each relative link in ``rel_path`` that reaches nothing."""
-    dead = []
+    dead, headings = [], {}  # each linked file's headings, read once
     for link in LINK.findall(_prose(rel_path)):
         if re.match(r'[a-z]+:', link):
             continue
@@ -50,8 +51,11 @@ def dead_links(rel_path: str) -> List[Tuple[str, str]]:
         path = osp.normpath(osp.join(osp.dirname(rel_path), target)) if target else rel_path
         if not osp.exists(osp.join(ROOT, path)):
             dead.append((link, f'no file {path}'))
-        elif fragment and path.endswith('.md') and fragment not in anchors(path):
-            dead.append((link, f'no heading #{fragment} in {path}'))
+        elif fragment and path.endswith('.md'):
+            if path not in headings:
+                headings[path] = anchors(path)
+            if fragment not in headings[path]:
+                dead.append((link, f'no heading #{fragment} in {path}'))
     return dead
 
 
