@@ -235,26 +235,35 @@ def test_a_round_that_keeps_nothing_is_logged_as_a_warning(tmp_path, caplog):
 
 
 def test_online_steps_with_many_unusable_hands_are_warned_once(caplog):
-    """Online, each step logs its batch's ``pseudo_zero_confidence``; the hook averages
-    ``ONLINE_WINDOW`` steps before comparing, so one unusable hand in one batch of 16 (6%) does
-    not warn, a quarter of the hands over the window does, once a run."""
+    """Online, each step logs its batch's ``pseudo_zero_confidence``; the hook averages the last
+    ``ONLINE_WINDOW`` steps (a window sliding by one step) before comparing, so one unusable hand
+    in one batch of 16 (6%) does not warn. After a clean window, steps with a quarter of the hands
+    unusable warn at the first step where the window's mean passes 0.05: the 11th (11 x 0.25 / 50
+    = 0.055; 10 give exactly 0.05), once a run."""
     import logging
     from types import SimpleNamespace
 
     from semihand_mmpose.engine import SemiHandHook
+    window = SemiHandHook.ONLINE_WINDOW
     runner = SimpleNamespace(model=torch.nn.Linear(1, 1), iter=10, max_iters=10 ** 6,
                              logger=logging.getLogger('semihand_online_test'))
     hook = SemiHandHook(mode='online')
-    steps = [1 / 16] + [0.0] * (SemiHandHook.ONLINE_WINDOW - 1)
+
+    def step(unusable: float) -> None:
+        hook.after_train_iter(runner, 0, outputs=dict(pseudo_zero_confidence=unusable))
+
     with caplog.at_level(logging.WARNING, logger='semihand_online_test'):
-        for unusable in steps + [0.25] * (SemiHandHook.ONLINE_WINDOW - 1):
-            hook.after_train_iter(runner, 0, outputs=dict(pseudo_zero_confidence=unusable))
+        for unusable in [1 / 16] + [0.0] * (2 * window - 1):
+            step(unusable)
+        for _ in range(10):
+            step(0.25)
         assert not caplog.records
-        hook.after_train_iter(runner, 0, outputs=dict(pseudo_zero_confidence=0.25))
-        for _ in range(2 * SemiHandHook.ONLINE_WINDOW):
-            hook.after_train_iter(runner, 0, outputs=dict(pseudo_zero_confidence=0.25))
+        step(0.25)
+        assert len(caplog.records) == 1
+        for _ in range(2 * window):
+            step(0.25)
     warnings = [r.getMessage() for r in caplog.records]
-    assert len(warnings) == 1 and 'online steps: 25.0% of the hands get confidence 0' in warnings[0]
+    assert len(warnings) == 1 and 'online steps: 5.5% of the hands get confidence 0' in warnings[0]
     assert 'camera K' in warnings[0]
 
 

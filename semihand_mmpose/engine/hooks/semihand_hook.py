@@ -4,6 +4,7 @@ import glob
 import itertools
 import os.path as osp
 import time
+from collections import deque
 from typing import Callable, Dict, Optional
 
 import numpy as np
@@ -88,8 +89,9 @@ class SemiHandHook(Hook):
     """
 
     priority = 'NORMAL'
-    #: online steps whose ``pseudo_zero_confidence`` are averaged before it is compared with
-    #: ``warn_zero_confidence``: one batch of 16 hands holds one unusable hand (6%) by chance
+    #: online steps whose ``pseudo_zero_confidence`` are averaged (a window sliding by one step)
+    #: before it is compared with ``warn_zero_confidence``: one batch of 16 hands holds one
+    #: unusable hand (6%) by chance
     ONLINE_WINDOW = 50
 
     def __init__(self, pseudo_dataloader: Optional[dict] = None, mode: str = 'offline',
@@ -129,7 +131,8 @@ class SemiHandHook(Hook):
         self.label_with = label_with
         self.fine_tune_lr = fine_tune_lr
         self.warn_zero_confidence = warn_zero_confidence
-        self._online_unusable = []  # the last online steps' pseudo_zero_confidence
+        # the last ONLINE_WINDOW online steps' pseudo_zero_confidence, a sliding window
+        self._online_unusable = deque(maxlen=self.ONLINE_WINDOW)
         self._online_warned = False
         self._eval_saved = None
         self._loader = None
@@ -237,13 +240,16 @@ class SemiHandHook(Hook):
 
     def _watch_online(self, runner, unusable: float) -> None:
         """Online steps have no round to log: warn (once a run) when the hands with confidence 0
-        in the last ``ONLINE_WINDOW`` steps are more than ``warn_zero_confidence``."""
+        in the last ``ONLINE_WINDOW`` steps are more than ``warn_zero_confidence``.
+
+        The window slides by one step, so the warning comes at the first step whose last
+        ``ONLINE_WINDOW`` steps pass the threshold; it waits for a full window, because one
+        unusable hand in one batch of 16 is already 6%."""
         if self._online_warned:
             return
         self._online_unusable.append(unusable)
         if len(self._online_unusable) == self.ONLINE_WINDOW:
             share = float(np.mean(self._online_unusable))
-            self._online_unusable = []
             if share > self.warn_zero_confidence:
                 self._online_warned = True
                 self._warn_unusable(runner, f'the last {self.ONLINE_WINDOW} online steps', share)
