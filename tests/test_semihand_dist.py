@@ -17,8 +17,14 @@ def _configs(data_root):
     cfg = Config.fromfile(osp.join(ROOT, 'configs', 'semihand_synth.py'))
     loader = cfg.custom_hooks[1].pseudo_dataloader
     loader.dataset.data_root = data_root
-    loader.dataset.num_samples = 10  # odd shards: 5 + 5, and batch 4 leaves partial batches
-    loader.batch_size = 4
+    # 9 hands: rank 0 labels 0, 2, 4, 6, 8 and rank 1 labels 1, 3, 5, 7 and 0 again (the sampler's
+    # padding, which the gather must drop); in batches of 2 every hand sits in a batch of the same
+    # size as in one process (8 alone in both), so the convolutions run the same kernels and the
+    # labels must agree bit for bit. With batches of other sizes they differ in round-off, which
+    # the lift to 3D can amplify: an untrained model's z_rel 4e-5 apart moved one joint's
+    # confidence by 0.023 on an Intel Xeon.
+    loader.dataset.num_samples = 9
+    loader.batch_size = 2
     loader.num_workers = 0
     return cfg.model, loader
 
@@ -66,12 +72,9 @@ def test_two_processes_label_like_one(tmp_path, synthetic_root):
     mp.start_processes(_label, args=(2, _free_port(), synthetic_root, weights, two), nprocs=2,
                        start_method='spawn')
     a, b = np.load(one), np.load(two)
-    assert a['ids'].tolist() == b['ids'].tolist() and len(a['ids']) == 10
-    # ranks run other batch sizes, so convolutions differ in float round-off (~1e-6); the
-    # confidence exp(-var / sigma^2) amplifies that, a mis-sharded sample would differ wholly
-    np.testing.assert_allclose(a['uv'], b['uv'], atol=1e-3)
-    np.testing.assert_allclose(a['z_rel'], b['z_rel'], atol=1e-4)
-    np.testing.assert_allclose(a['confidence'], b['confidence'], atol=1e-3)
+    assert a['ids'].tolist() == b['ids'].tolist() and len(a['ids']) == 9
+    for key in ('uv', 'z_rel', 'confidence'):
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
 
 
 def test_adapt_batch_norm_takes_the_unlabelled_images_statistics(synthetic_root):
@@ -163,7 +166,8 @@ def test_rounds_label_with_the_named_network(synthetic_root):
     by_student = hook.label_dataset(None, model)
     batch = model.data_preprocessor(next(iter(hook._get_loader())), True)
     expected = model.predict_pseudo_labels(batch['inputs'], batch['data_samples'])  # teacher
-    np.testing.assert_allclose(by_teacher['uv'][:4], expected['uv'].numpy(), atol=1e-4)
+    first = len(expected['uv'])  # the first batch
+    np.testing.assert_allclose(by_teacher['uv'][:first], expected['uv'].numpy(), atol=1e-4)
     assert np.abs(by_teacher['uv'] - by_student['uv']).max() > 1e-2
 
 
