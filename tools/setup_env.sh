@@ -7,9 +7,9 @@
 #
 # The virtual environment lives outside the checkout, keyed by Python and torch version
 # ($SEMIHAND_VENV overrides it), so a fresh clone on the same machine reuses it. mmcv 2.1.0 has no
-# wheel for torch 2.14, so it is built from source once (~25 min on 2 cores) and the wheel is cached in
-# $SEMIHAND_CACHE/wheels/<python>-torch<version>/ : a wheel built against one torch is never reused
-# with another (C++ ABI).
+# wheel for torch 2.14, so it is built from source once (10-25 min on 2 cores) and the wheel is
+# cached in $SEMIHAND_CACHE/wheels/<python>-torch<version>/ : a wheel built against one torch is
+# never reused with another (C++ ABI).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -31,7 +31,7 @@ build_mmcv_wheel() {
     # mmcv 2.1.0's setup.py passes -std=c++17; torch 2.14's headers need C++20.
     local work
     work="$(mktemp -d)"
-    log "building mmcv 2.1.0 with its ops against torch $TORCH_VERSION (about 25 minutes on 2 cores)"
+    log "building mmcv 2.1.0 with its ops against torch $TORCH_VERSION (10 to 25 minutes on 2 cores)"
     "$VENV/bin/pip" download --quiet --no-deps --no-build-isolation --no-binary :all: -d "$work" mmcv==2.1.0
     tar -xzf "$work"/mmcv-2.1.0.tar.gz -C "$work"
     sed -i 's/-std=c++17/-std=c++20/g' "$work/mmcv-2.1.0/setup.py"
